@@ -1,0 +1,81 @@
+// swift-tools-version: 6.1
+//
+// tai-gitops — a GitOps sync agent for the TAI platform.
+// The targets read in pipeline order: Source → Render → Diff → Apply → Promote, with the
+// foundations (C libraries, their Swift wrappers, the object model) beneath.
+
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "tai-gitops",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "tai-gitops", targets: ["tai-gitops"]),
+        .library(name: "TaiRender", targets: ["TaiRender"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+    ],
+    targets: [
+        // MARK: C libraries (system libraries from Debian, each behind a shim header)
+        .systemLibrary(
+            name: "CYAML",
+            pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"])]
+        ),
+        .systemLibrary(
+            name: "CGit2",
+            pkgConfig: "libgit2",
+            providers: [.apt(["libgit2-dev"])]
+        ),
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+
+        // MARK: Object model
+        .target(
+            name: "TaiCore",
+            dependencies: [.product(name: "OrderedCollections", package: "swift-collections")],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Wrappers (the only modules that touch unsafe pointers)
+        .target(name: "TaiYAML", dependencies: ["CYAML", "TaiCore"], swiftSettings: swiftSettings),
+        .target(name: "TaiGit", dependencies: ["CGit2"], swiftSettings: swiftSettings),
+        .target(name: "TaiHTTP", dependencies: ["CCurl"], swiftSettings: swiftSettings),
+
+        // MARK: Pipeline
+        .target(name: "TaiRender", dependencies: ["TaiCore", "TaiYAML"], swiftSettings: swiftSettings),
+
+        // MARK: Command line
+        .executableTarget(
+            name: "tai-gitops",
+            dependencies: [
+                "TaiCore", "TaiYAML", "TaiRender",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Tests
+        .target(name: "TaiTesting", dependencies: ["TaiCore"], path: "Tests/TaiTesting", swiftSettings: swiftSettings),
+        .testTarget(name: "TaiCoreTests", dependencies: ["TaiCore", "TaiTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "TaiYAMLTests", dependencies: ["TaiYAML", "TaiCore", "TaiTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "TaiGitTests", dependencies: ["TaiGit", "TaiTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "TaiHTTPTests", dependencies: ["TaiHTTP", "TaiTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TaiRenderTests",
+            dependencies: ["TaiRender", "TaiYAML", "TaiCore", "TaiTesting"],
+            resources: [.copy("Scenarios")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "CLITests", dependencies: ["TaiTesting"], swiftSettings: swiftSettings),
+    ]
+)

@@ -1,0 +1,10 @@
+#ifndef TAI_CGIT2_SHIM_H
+#define TAI_CGIT2_SHIM_H
+#include <git2.h>
+
+/// GIT_OID_HEXSZ is a macro; expose it as a typed constant.
+static inline int tai_git_oid_hexsz(void) { return GIT_OID_HEXSZ; }
+
+/// git_libgit2_opts is variadic; Swift cannot call it. Typed wrapper for the int-valued options.
+static inline int tai_git_opts_int(int option, int value) { return git_libgit2_opts(option, value); }
+#endif

@@ -1,0 +1,134 @@
+public import OrderedCollections
+
+/// The ordered map used for Kubernetes objects: keys keep the order they were read or inserted in.
+public typealias ValueMap = OrderedDictionary<String, Value>
+
+/// A JSON-like value: the object model every stage of tai-gitops works on.
+///
+/// Types are preserved across YAML and JSON round trips: `"8080"` stays a string, `8080` an
+/// integer and `1.0` a floating point number. Maps keep their key order.
+public enum Value: Sendable, Hashable {
+    case null
+    case bool(Bool)
+    case int(Int)
+    case double(Double)
+    case string(String)
+    case list([Value])
+    case map(ValueMap)
+}
+
+extension Value {
+    /// An empty map.
+    public static var emptyMap: Value { .map([:]) }
+
+    /// The string, if this is a string.
+    public var stringValue: String? {
+        if case .string(let s) = self { return s }
+        return nil
+    }
+
+    /// The integer, if this is an integer.
+    public var intValue: Int? {
+        if case .int(let i) = self { return i }
+        return nil
+    }
+
+    /// The boolean, if this is a boolean.
+    public var boolValue: Bool? {
+        if case .bool(let b) = self { return b }
+        return nil
+    }
+
+    /// The map, if this is a map.
+    public var mapValue: ValueMap? {
+        if case .map(let m) = self { return m }
+        return nil
+    }
+
+    /// The list, if this is a list.
+    public var listValue: [Value]? {
+        if case .list(let l) = self { return l }
+        return nil
+    }
+
+    /// Whether this is `null`.
+    public var isNull: Bool {
+        if case .null = self { return true }
+        return false
+    }
+
+    /// A short name of the value's type, for error messages.
+    public var typeName: String {
+        switch self {
+        case .null: "null"
+        case .bool: "boolean"
+        case .int: "integer"
+        case .double: "number"
+        case .string: "string"
+        case .list: "list"
+        case .map: "map"
+        }
+    }
+
+    /// The member `key` of a map; `nil` for a missing key or a value that is not a map.
+    public subscript(key: String) -> Value? {
+        get {
+            if case .map(let m) = self { return m[key] }
+            return nil
+        }
+        set {
+            guard case .map(var m) = self else { return }
+            self = .null  // release the storage so the edit below happens in place
+            m[key] = newValue
+            self = .map(m)
+        }
+    }
+
+    /// The value at a path of map keys, or `nil` when any step is missing.
+    public subscript(path path: [String]) -> Value? {
+        var current = self
+        for key in path {
+            guard let next = current[key] else { return nil }
+            current = next
+        }
+        return current
+    }
+
+    /// Sets the value at a path of map keys, creating intermediate maps where they are missing.
+    /// Does nothing when a step on the way exists but is not a map.
+    public mutating func set(path: some Collection<String>, to newValue: Value) {
+        guard let first = path.first else {
+            self = newValue
+            return
+        }
+        guard case .map(var m) = self else { return }
+        self = .null  // keep the map's storage uniquely referenced while editing it
+        if let index = m.index(forKey: first) {
+            var child = m.values[index]
+            m.values[index] = .null
+            if path.count > 1, child.isNull { child = .emptyMap }
+            child.set(path: path.dropFirst(), to: newValue)
+            m.values[index] = child
+        } else {
+            var child = Value.emptyMap
+            child.set(path: path.dropFirst(), to: newValue)
+            m[first] = child
+        }
+        self = .map(m)
+    }
+}
+
+extension Value: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
+    ExpressibleByFloatLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral,
+    ExpressibleByNilLiteral
+{
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(integerLiteral value: Int) { self = .int(value) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(floatLiteral value: Double) { self = .double(value) }
+    public init(arrayLiteral elements: Value...) { self = .list(elements) }
+    public init(dictionaryLiteral elements: (String, Value)...) {
+        self = .map(ValueMap(elements, uniquingKeysWith: { _, last in last }))
+    }
+    public init(nilLiteral: ()) { self = .null }
+}

@@ -1,0 +1,100 @@
+import Foundation
+
+/// The files a render reads. Injected so tests can render from memory and the agent from a
+/// checked-out snapshot.
+public protocol RenderFileSystem: Sendable {
+    /// The bytes of a file, or `nil` when there is no such file.
+    func contents(of path: String) -> [UInt8]?
+    /// Whether `path` is a directory.
+    func isDirectory(_ path: String) -> Bool
+    /// Whether anything exists at `path`.
+    func exists(_ path: String) -> Bool
+}
+
+/// The machine's own file system.
+public struct LocalFileSystem: RenderFileSystem {
+    public init() {}
+
+    public func contents(of path: String) -> [UInt8]? {
+        guard !isDirectory(path), let data = FileManager.default.contents(atPath: path) else { return nil }
+        return [UInt8](data)
+    }
+
+    public func isDirectory(_ path: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+    }
+
+    public func exists(_ path: String) -> Bool {
+        FileManager.default.fileExists(atPath: path)
+    }
+}
+
+/// Files held in memory, keyed by absolute path; directories are implied by the files in them.
+public struct InMemoryFileSystem: RenderFileSystem {
+    public var files: [String: [UInt8]]
+
+    public init(files: [String: String] = [:]) {
+        self.files = files.mapValues { Array($0.utf8) }
+    }
+
+    public func contents(of path: String) -> [UInt8]? { files[Path.normalize(path)] }
+
+    public func isDirectory(_ path: String) -> Bool {
+        let prefix = Path.normalize(path) == "/" ? "/" : Path.normalize(path) + "/"
+        return files.keys.contains { $0.hasPrefix(prefix) }
+    }
+
+    public func exists(_ path: String) -> Bool {
+        files[Path.normalize(path)] != nil || isDirectory(path)
+    }
+}
+
+/// Path arithmetic on `/`-separated paths, without touching the disk.
+public enum Path {
+    /// Joins `relative` onto `base` unless `relative` is absolute, then normalizes.
+    public static func join(_ base: String, _ relative: String) -> String {
+        relative.hasPrefix("/") ? normalize(relative) : normalize(base + "/" + relative)
+    }
+
+    /// Removes `.` and `..` segments and duplicate slashes.
+    public static func normalize(_ path: String) -> String {
+        let absolute = path.hasPrefix("/")
+        var parts: [Substring] = []
+        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+            if part == "." { continue }
+            if part == "..", let last = parts.last, last != ".." {
+                parts.removeLast()
+                continue
+            }
+            if part == "..", absolute { continue }
+            parts.append(part)
+        }
+        let joined = parts.joined(separator: "/")
+        if absolute { return "/" + joined }
+        return joined.isEmpty ? "." : joined
+    }
+
+    /// Whether `path` is `root` or lies below it.
+    public static func isWithin(_ path: String, root: String) -> Bool {
+        let p = normalize(path)
+        let r = normalize(root)
+        return p == r || p.hasPrefix(r == "/" ? "/" : r + "/")
+    }
+
+    /// The directory part of a path.
+    public static func directory(of path: String) -> String {
+        let p = normalize(path)
+        guard let slash = p.lastIndex(of: "/") else { return "." }
+        return slash == p.startIndex ? "/" : String(p[..<slash])
+    }
+
+    /// `path` relative to `base` when it lies below it, else `path` unchanged.
+    public static func relative(_ path: String, to base: String) -> String {
+        let p = normalize(path)
+        let b = normalize(base)
+        if p == b { return "." }
+        if p.hasPrefix(b + "/") { return String(p.dropFirst(b.count + 1)) }
+        return p
+    }
+}

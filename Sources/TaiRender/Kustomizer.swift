@@ -1,0 +1,171 @@
+import TaiCore
+import TaiYAML
+
+/// Renders a kustomization directory the way `kustomize build` does.
+///
+/// One front over the whole engine: load the kustomization, accumulate its resources (files and
+/// nested kustomizations), run its transformers, and — at the top only — fix name references and
+/// sort. The file system is injected, so tests render from memory.
+public struct Kustomizer: Sendable {
+    public let fileSystem: any RenderFileSystem
+
+    public init(fileSystem: any RenderFileSystem = LocalFileSystem()) {
+        self.fileSystem = fileSystem
+    }
+
+    /// The objects `directory` renders to, in kustomize's output order.
+    public func build(_ directory: String) throws(RenderError) -> [Resource] {
+        let root = Path.normalize(directory)
+        var resources = try accumulate(root, stack: [])
+        try NameReferences.fix(&resources)
+        return LegacyOrder.sorted(resources)
+    }
+
+    /// What `kustomize build directory` prints.
+    public func render(_ directory: String) throws(RenderError) -> String {
+        let resources = try build(directory)
+        return YAML.emitDocuments(resources.map(\.object), style: .kustomize)
+    }
+
+    /// The kustomization file of a directory.
+    func kustomizationFile(in directory: String) throws(RenderError) -> String {
+        let found = Kustomization.fileNames.map { Path.join(directory, $0) }.filter {
+            fileSystem.exists($0) && !fileSystem.isDirectory($0)
+        }
+        guard let file = found.first else {
+            throw RenderError(
+                path: directory,
+                message: "no kustomization found: expected one of 'kustomization.yaml', 'kustomization.yml' or 'Kustomization' in this directory")
+        }
+        guard found.count == 1 else {
+            throw RenderError(
+                path: directory,
+                message: "found multiple kustomization files (\(found.map { Path.relative($0, to: directory) }.joined(separator: ", "))); keep one")
+        }
+        return file
+    }
+
+    private func accumulate(_ directory: String, stack: [String]) throws(RenderError) -> [Resource] {
+        guard fileSystem.exists(directory) else {
+            throw RenderError(path: directory, message: "no such directory")
+        }
+        guard fileSystem.isDirectory(directory) else {
+            throw RenderError(path: directory, message: "not a directory; build takes a directory that holds a kustomization")
+        }
+        let file = try kustomizationFile(in: directory)
+        let kustomization = try Kustomization(parsing: parseSingleDocument(file), file: file)
+
+        var resources: [Resource] = []
+        var ids: Set<String> = []
+        for (i, entry) in kustomization.resources.enumerated() {
+            let field = "resources[\(i)]"
+            if entry.contains("://") || entry.hasPrefix("github.com/") || entry.hasPrefix("git@") {
+                throw RenderError(
+                    path: file, field: field,
+                    message: "remote resource '\(entry)' is not supported; vendor it into the repository")
+            }
+            let path = Path.join(directory, entry)
+            guard fileSystem.exists(path) else {
+                throw RenderError(path: file, field: field, message: "'\(entry)' does not exist (looked for \(path))")
+            }
+            let loaded: [Resource]
+            if fileSystem.isDirectory(path) {
+                if stack.contains(path) || path == directory {
+                    throw RenderError(path: file, field: field, message: "cycle: '\(entry)' includes a kustomization that includes it")
+                }
+                loaded = try accumulate(path, stack: stack + [directory])
+            } else {
+                guard Path.isWithin(path, root: directory) else {
+                    throw RenderError(
+                        path: file, field: field,
+                        message: "security; file '\(path)' is not in or below '\(directory)' (kustomize's load restrictions)")
+                }
+                loaded = try loadResources(path)
+            }
+            for r in loaded {
+                let key = Transformers.idKey(r)
+                guard ids.insert(key).inserted else {
+                    throw RenderError(
+                        path: file, field: field,
+                        message: "may not add resource with an already registered id: \(r.identity) (from \(r.origin))")
+                }
+                resources.append(r)
+            }
+        }
+        try Transformers.apply(kustomization, to: &resources)
+        return resources
+    }
+
+    private func read(_ path: String) throws(RenderError) -> [UInt8] {
+        guard let bytes = fileSystem.contents(of: path) else {
+            throw RenderError(path: path, message: "cannot read file")
+        }
+        return bytes
+    }
+
+    private func parseSingleDocument(_ file: String) throws(RenderError) -> Value {
+        let bytes = try read(file)
+        let documents: [YAMLDocument]
+        do {
+            documents = try YAML.parseDocuments(bytes, file: file)
+        } catch {
+            throw RenderError(path: file, line: error.line, column: error.column, message: error.message)
+        }
+        let nonEmpty = documents.filter { !$0.value.isNull }
+        guard nonEmpty.count <= 1 else {
+            throw RenderError(path: file, line: nonEmpty[1].line, message: "a kustomization file must hold one YAML document")
+        }
+        return nonEmpty.first?.value ?? .null
+    }
+
+    /// The objects of a resource file: every non-empty document, with `List` kinds expanded.
+    func loadResources(_ path: String) throws(RenderError) -> [Resource] {
+        let bytes = try read(path)
+        let documents: [YAMLDocument]
+        do {
+            documents = try YAML.parseDocuments(bytes, file: path)
+        } catch {
+            throw RenderError(path: path, line: error.line, column: error.column, message: error.message)
+        }
+        var out: [Resource] = []
+        for document in documents {
+            switch document.value {
+            case .null:
+                continue
+            case .map:
+                let objects: [Value]
+                if document.value["kind"]?.stringValue?.hasSuffix("List") == true,
+                    case .list(let items)? = document.value["items"]
+                {
+                    objects = items
+                } else {
+                    objects = [document.value]
+                }
+                for object in objects {
+                    try validate(object, path: path, line: document.line)
+                    out.append(Resource(object: object, origin: path))
+                }
+            default:
+                throw RenderError(
+                    path: path, line: document.line, column: 1,
+                    message: "expected a Kubernetes object (a map), found a \(document.value.typeName)")
+            }
+        }
+        return out
+    }
+
+    private func validate(_ object: Value, path: String, line: Int) throws(RenderError) {
+        guard case .map = object else {
+            throw RenderError(path: path, line: line, message: "expected a Kubernetes object (a map), found a \(object.typeName)")
+        }
+        guard case .string(let kind)? = object["kind"], !kind.isEmpty else {
+            throw RenderError(path: path, line: line, message: "object has no 'kind'")
+        }
+        guard case .string? = object["apiVersion"] else {
+            throw RenderError(path: path, line: line, message: "\(kind) has no 'apiVersion'")
+        }
+        guard case .string(let name)? = object[path: ["metadata", "name"]], !name.isEmpty else {
+            throw RenderError(path: path, line: line, message: "\(kind) has no 'metadata.name'")
+        }
+    }
+}

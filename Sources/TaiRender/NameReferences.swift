@@ -1,0 +1,141 @@
+import TaiCore
+
+/// After every transformer has run, references to renamed objects are made to follow them:
+/// a Deployment's `serviceAccountName`, a RoleBinding's `roleRef` and `subjects`, volume and env
+/// references to ConfigMaps and Secrets, and the rest of kustomize's name-reference table.
+///
+/// Candidates are sieved the way kustomize sieves them: by a previous name, by kind, by
+/// `roleRef` kind, by namespace, then by equal prefixes and suffixes.
+enum NameReferences {
+    static func fix(_ resources: inout [Resource]) throws(RenderError) {
+        // Nothing was renamed or moved: every reference is already right.
+        guard resources.contains(where: { !$0.previousIDs.isEmpty }) else { return }
+        let snapshot = resources
+        for i in resources.indices {
+            let referrer = snapshot[i]
+            let referrerGVK = referrer.previousIDs.first.map {
+                GroupVersionKind(group: referrer.gvk.group, version: referrer.gvk.version, kind: $0.kind)
+            } ?? referrer.gvk
+            var object = resources[i].object
+            var candidates: [Resource]?
+            for (referral, specs) in BuiltinFieldSpecs.nameReferences {
+                for spec in specs where spec.selector.matches(referrerGVK) {
+                    let pool = candidates ?? couldBeReferenced(by: referrer, in: snapshot)
+                    candidates = pool
+                    let context = Context(referrer: referrer, referral: referral, spec: spec)
+                    do {
+                        try spec.apply(to: &object, createKind: nil) { node throws(FieldSpecError) in
+                            try context.set(&node, candidates: pool)
+                        }
+                    } catch {
+                        throw RenderError(
+                            path: referrer.origin,
+                            message: "updating name reference in '\(spec.pathString)' of \(referrer.identity): \(error.message)")
+                    }
+                }
+            }
+            resources[i].object = object
+        }
+    }
+
+    /// The objects `referrer` may refer to: everything when it is cluster-scoped; otherwise
+    /// cluster-scoped objects, objects in its namespace, and objects in namespaces its
+    /// subjects name (for role bindings).
+    static func couldBeReferenced(by referrer: Resource, in resources: [Resource]) -> [Resource] {
+        if ClusterScope.isClusterScoped(referrer.kind) { return resources }
+        var bindingNamespaces = Set<String>()
+        if referrer.kind == "RoleBinding" || referrer.kind == "ClusterRoleBinding",
+            case .list(let subjects)? = referrer.object["subjects"]
+        {
+            for subject in subjects {
+                if case .string(let ns)? = subject["namespace"] { bindingNamespaces.insert(ns) }
+            }
+        }
+        let namespace = referrer.effectiveNamespace
+        return resources.filter { target in
+            if ClusterScope.isClusterScoped(target.kind) { return true }
+            if target.effectiveNamespace == namespace { return true }
+            return bindingNamespaces.contains(target.namespace)
+        }
+    }
+
+    struct Context {
+        let referrer: Resource
+        let referral: KindSelector
+        let spec: FieldSpec
+
+        func set(_ node: inout Value, candidates: [Resource]) throws(FieldSpecError) {
+            switch node {
+            case .null:
+                return
+            case .string:
+                try setScalar(&node, candidates: candidates)
+            case .map:
+                try setMapping(&node, candidates: candidates)
+            case .list(var items):
+                node = .null
+                for j in items.indices {
+                    switch items[j] {
+                    case .string: try setScalar(&items[j], candidates: candidates)
+                    case .map: try setMapping(&items[j], candidates: candidates)
+                    default: break
+                    }
+                }
+                node = .list(items)
+            default:
+                throw FieldSpecError(message: "a name reference must be a string, list or map, found a \(node.typeName)")
+            }
+        }
+
+        private func setScalar(_ node: inout Value, candidates: [Resource]) throws(FieldSpecError) {
+            guard case .string(let oldName) = node else { return }
+            guard let target = try select(oldName, candidates, sameNamespaceToo: false) else { return }
+            if target.name != oldName { node = .string(target.name) }
+        }
+
+        private func setMapping(_ node: inout Value, candidates: [Resource]) throws(FieldSpecError) {
+            guard case .string(let oldName)? = node["name"] else {
+                throw FieldSpecError(message: "path config error; no 'name' field in node")
+            }
+            var pool = candidates
+            if case .string(let namespace)? = node["namespace"] {
+                let byOriginal = candidates.filter { $0.originalNamespace == namespace }
+                pool = !byOriginal.isEmpty ? byOriginal : candidates.filter { $0.namespace == namespace }
+            }
+            guard let target = try select(oldName, pool, sameNamespaceToo: true) else { return }
+            if target.name == oldName && target.namespace.isEmpty { return }
+            node["name"] = .string(target.name)
+            if !target.namespace.isEmpty { node["namespace"] = .string(target.namespace) }
+        }
+
+        private func select(_ oldName: String, _ pool: [Resource], sameNamespaceToo: Bool) throws(FieldSpecError) -> Resource? {
+            var c = pool.filter { r in r.previousIDs.contains { $0.name == oldName } }
+            c = c.filter { r in
+                r.previousIDs.contains { referral.matches(GroupVersionKind(group: r.gvk.group, version: r.gvk.version, kind: $0.kind)) }
+            }
+            if spec.pathString.hasSuffix("roleRef/name"),
+                case .string(let apiGroup)? = referrer.object[path: ["roleRef", "apiGroup"]],
+                case .string(let kind)? = referrer.object[path: ["roleRef", "kind"]]
+            {
+                let roleRef = KindSelector(group: apiGroup, version: nil, kind: kind)
+                c = c.filter { r in
+                    r.previousIDs.contains { roleRef.matches(GroupVersionKind(group: r.gvk.group, version: r.gvk.version, kind: $0.kind)) }
+                }
+            }
+            if !ClusterScope.isClusterScoped(referrer.kind) {
+                c = c.filter { r in
+                    ClusterScope.isClusterScoped(r.kind) || r.kind == "ServiceAccount"
+                        || r.effectiveNamespace == referrer.effectiveNamespace
+                }
+            }
+            if c.count == 1 { return c[0] }
+            c = c.filter { $0.prefixes == referrer.prefixes && $0.suffixes == referrer.suffixes }
+            if c.count == 1 { return c[0] }
+            if c.isEmpty { return nil }
+            let identical = c.allSatisfy { $0.name == c[0].name && (!sameNamespaceToo || $0.namespace == c[0].namespace) }
+            if identical { return c[0] }
+            throw FieldSpecError(
+                message: "found multiple possible referrals: \(c.map { $0.identity.description }.joined(separator: ", "))")
+        }
+    }
+}

@@ -1,0 +1,232 @@
+import Foundation
+import TaiCore
+
+/// The built-in transformers a kustomization's fields ask for, applied in kustomize's order:
+/// namespace, name prefix and suffix, labels, annotations, images.
+enum Transformers {
+    static func apply(_ k: Kustomization, to resources: inout [Resource]) throws(RenderError) {
+        if let namespace = k.namespace, !namespace.isEmpty {
+            try setNamespace(namespace, in: &resources, file: k.file)
+        }
+        let prefix = k.namePrefix ?? ""
+        let suffix = k.nameSuffix ?? ""
+        if !prefix.isEmpty || !suffix.isEmpty {
+            try addNameAffixes(prefix: prefix, suffix: suffix, to: &resources, file: k.file)
+        }
+        if !k.commonLabels.isEmpty {
+            try setEntries(k.commonLabels, specs: BuiltinFieldSpecs.commonLabels, in: &resources, file: k.file, field: "commonLabels")
+        }
+        if !k.commonAnnotations.isEmpty {
+            try setEntries(
+                k.commonAnnotations, specs: BuiltinFieldSpecs.commonAnnotations, in: &resources, file: k.file,
+                field: "commonAnnotations")
+        }
+        for (i, image) in k.images.enumerated() {
+            try ImageUpdater(image, file: k.file, field: "images[\(i)]").apply(to: &resources)
+        }
+    }
+
+    // MARK: namespace
+
+    static func setNamespace(_ namespace: String, in resources: inout [Resource], file: String) throws(RenderError) {
+        for i in resources.indices {
+            resources[i].storePreviousID()
+            var object = resources[i].object
+            let kind = resources[i].kind
+            let gvk = resources[i].gvk
+            if !ClusterScope.isClusterScoped(kind) {
+                object.set(path: ["metadata", "namespace"], to: .string(namespace))
+            }
+            if kind == "RoleBinding" || kind == "ClusterRoleBinding", case .list(var subjects)? = object["subjects"] {
+                for j in subjects.indices where subjects[j]["name"] == .string("default") {
+                    subjects[j]["namespace"] = .string(namespace)
+                }
+                object["subjects"] = .list(subjects)
+            }
+            for spec in BuiltinFieldSpecs.namespace where spec.selector.matches(gvk) {
+                do {
+                    try spec.apply(to: &object, createKind: .scalar) { node throws(FieldSpecError) in
+                        node = .string(namespace)
+                    }
+                } catch {
+                    throw RenderError(path: resources[i].origin, field: "namespace", message: error.message)
+                }
+            }
+            resources[i].object = object
+        }
+        try checkUniqueIDs(resources, file: file, after: "namespace")
+    }
+
+    // MARK: namePrefix / nameSuffix
+
+    static func addNameAffixes(prefix: String, suffix: String, to resources: inout [Resource], file: String) throws(RenderError) {
+        for i in resources.indices {
+            let gvk = resources[i].gvk
+            // kustomize never renames these kinds.
+            if gvk.kind == "CustomResourceDefinition" || gvk.kind == "Namespace"
+                || (gvk.kind == "APIService" && gvk.group == "apiregistration.k8s.io")
+            {
+                continue
+            }
+            resources[i].storePreviousID()
+            resources[i].prefixes.append(prefix)
+            resources[i].suffixes.append(suffix)
+            guard case .string(let name)? = resources[i].object[path: ["metadata", "name"]] else { continue }
+            resources[i].object.set(path: ["metadata", "name"], to: .string(prefix + name + suffix))
+        }
+        try checkUniqueIDs(resources, file: file, after: "namePrefix/nameSuffix")
+    }
+
+    // MARK: commonLabels / commonAnnotations
+
+    static func setEntries(
+        _ entries: [(key: String, value: String)], specs: [FieldSpec], in resources: inout [Resource], file: String,
+        field: String
+    ) throws(RenderError) {
+        for i in resources.indices {
+            let gvk = resources[i].gvk
+            var object = resources[i].object
+            for spec in specs where spec.selector.matches(gvk) {
+                do {
+                    try spec.apply(to: &object, createKind: .map) { node throws(FieldSpecError) in
+                        guard case .map(var map) = node else {
+                            throw FieldSpecError(message: "expected a map at '\(spec.pathString)', found a \(node.typeName)")
+                        }
+                        node = .null
+                        for (key, value) in entries { map[key] = .string(value) }
+                        node = .map(map)
+                    }
+                } catch {
+                    throw RenderError(path: resources[i].origin, field: field, message: "\(resources[i].identity): \(error.message)")
+                }
+            }
+            resources[i].object = object
+        }
+    }
+
+    // MARK: checks
+
+    static func checkUniqueIDs(_ resources: [Resource], file: String, after step: String) throws(RenderError) {
+        var seen: [String: Int] = [:]
+        for (i, r) in resources.enumerated() {
+            let key = idKey(r)
+            if seen[key] != nil {
+                throw RenderError(
+                    path: file, message: "\(step) produces two objects with the same identity \(r.identity)")
+            }
+            seen[key] = i
+        }
+    }
+
+    static func idKey(_ r: Resource) -> String {
+        let gvk = r.gvk
+        return "\(gvk.group)|\(gvk.version)|\(gvk.kind)|\(r.effectiveNamespace)|\(r.name)"
+    }
+}
+
+/// Rewrites container images as one `images` entry asks: kustomize's rules for matching the
+/// name (a regular expression anchored at both ends, optional `@sha256` and `:tag`) and for
+/// combining `newName`, `newTag` and `digest`.
+struct ImageUpdater {
+    let override: ImageOverride
+    let pattern: NSRegularExpression?
+
+    init(_ override: ImageOverride, file: String, field: String) throws(RenderError) {
+        self.override = override
+        do {
+            pattern = try NSRegularExpression(pattern: "^" + override.name + "(@sha256)?(:[a-zA-Z0-9_.{}-]*)?$")
+        } catch {
+            throw RenderError(path: file, field: "\(field).name", message: "'\(override.name)' is not a valid image name pattern")
+        }
+    }
+
+    func apply(to resources: inout [Resource]) throws(RenderError) {
+        for i in resources.indices {
+            var object = resources[i].object
+            updateContainersAnywhere(&object)
+            resources[i].object = object
+        }
+    }
+
+    /// kustomize's legacy walk: every `containers` and `initContainers` list anywhere in the object.
+    private func updateContainersAnywhere(_ node: inout Value) {
+        switch node {
+        case .map(var map):
+            node = .null
+            for index in map.values.indices {
+                let key = map.keys[index]
+                if key == "containers" || key == "initContainers" {
+                    if case .list(var containers) = map.values[index] {
+                        for c in containers.indices {
+                            if case .string(let image)? = containers[c]["image"] {
+                                containers[c]["image"] = .string(updated(image))
+                            }
+                        }
+                        map.values[index] = .list(containers)
+                    }
+                } else {
+                    var child = map.values[index]
+                    map.values[index] = .null
+                    updateContainersAnywhere(&child)
+                    map.values[index] = child
+                }
+            }
+            node = .map(map)
+        case .list(var items):
+            node = .null
+            for i in items.indices { updateContainersAnywhere(&items[i]) }
+            node = .list(items)
+        default:
+            return
+        }
+    }
+
+    func matches(_ image: String) -> Bool {
+        guard let pattern else { return false }
+        let range = NSRange(image.startIndex..., in: image)
+        return pattern.firstMatch(in: image, options: [], range: range) != nil
+    }
+
+    func updated(_ image: String) -> String {
+        guard matches(image) else { return image }
+        var (name, tag, digest) = Self.split(image)
+        if let newName = override.newName, !newName.isEmpty { name = newName }
+        let newTag = override.newTag ?? ""
+        let newDigest = override.digest ?? ""
+        if !newTag.isEmpty, !newDigest.isEmpty {
+            tag = newTag
+            digest = newDigest
+        } else if !newTag.isEmpty {
+            tag = newTag
+            digest = ""
+        } else if !newDigest.isEmpty {
+            tag = ""
+            digest = newDigest
+        }
+        if !tag.isEmpty { name += ":" + tag }
+        if !digest.isEmpty { name += "@" + digest }
+        return name
+    }
+
+    /// Splits `registry:5000/repo/name:tag@digest` into name, tag and digest, ignoring a colon
+    /// in the registry part.
+    static func split(_ image: String) -> (name: String, tag: String, digest: String) {
+        let chars = Array(image)
+        var searchStart = 0
+        if let slash = chars.firstIndex(of: "/"), slash > 0 { searchStart = slash }
+        let at = chars[searchStart...].firstIndex(of: "@")
+        let colon = chars[searchStart...].firstIndex(of: ":")
+        switch (colon, at) {
+        case (nil, nil):
+            return (image, "", "")
+        case (let c, let a?) where c == nil || a < c!:
+            return (String(chars[..<a]), "", String(chars[(a + 1)...]))
+        case (let c?, let a?):
+            return (String(chars[..<c]), String(chars[(c + 1)..<a]), String(chars[(a + 1)...]))
+        case (let c?, nil):
+            return (String(chars[..<c]), String(chars[(c + 1)...]), "")
+        default:
+            return (image, "", "")
+        }
+    }
+}

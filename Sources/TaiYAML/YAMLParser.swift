@@ -1,0 +1,290 @@
+import CYAML
+import Foundation
+import TaiCore
+
+/// One YAML document of a stream and the line it starts on.
+public struct YAMLDocument: Sendable, Equatable {
+    public var value: Value
+    /// 1-based line of the document's first node.
+    public var line: Int
+
+    public init(value: Value, line: Int) {
+        self.value = value
+        self.line = line
+    }
+}
+
+/// Reading and writing YAML through libyaml.
+public enum YAML {
+    /// Parses every document of a YAML stream.
+    ///
+    /// - Parameters:
+    ///   - bytes: the stream, UTF-8 (or UTF-16 with a byte order mark, as libyaml allows).
+    ///   - file: the path to name in errors.
+    /// - Throws: ``YAMLError`` with the file, line and column of the first problem.
+    public static func parseDocuments(_ bytes: [UInt8], file: String? = nil) throws(YAMLError) -> [YAMLDocument] {
+        let parser = LibYAMLParser(input: bytes, file: file)
+        return try parser.parseStream()
+    }
+
+    /// Parses every document of a YAML stream given as text.
+    public static func parseDocuments(_ text: String, file: String? = nil) throws(YAMLError) -> [YAMLDocument] {
+        try parseDocuments(Array(text.utf8), file: file)
+    }
+
+    /// Parses a stream that holds a single document (an empty stream gives `null`).
+    public static func parse(_ text: String, file: String? = nil) throws(YAMLError) -> Value {
+        let documents = try parseDocuments(text, file: file)
+        guard documents.count <= 1 else {
+            throw YAMLError(
+                file: file, line: documents[1].line, column: 1,
+                message: "expected a single YAML document, found \(documents.count)")
+        }
+        return documents.first?.value ?? .null
+    }
+}
+
+/// Owns one libyaml parser and the input it reads; builds ``Value`` trees from its events.
+///
+/// Not `Sendable`: one parse runs on one thread from start to end.
+final class LibYAMLParser {
+    private let parser: UnsafeMutablePointer<yaml_parser_t>
+    private let input: UnsafeMutableBufferPointer<UInt8>
+    private let file: String?
+
+    init(input bytes: [UInt8], file: String?) {
+        self.file = file
+        input = .allocate(capacity: max(bytes.count, 1))
+        _ = input.initialize(from: bytes)
+        parser = .allocate(capacity: 1)
+        yaml_parser_initialize(parser)
+        yaml_parser_set_input_string(parser, input.baseAddress, bytes.count)
+    }
+
+    deinit {
+        yaml_parser_delete(parser)
+        parser.deallocate()
+        input.deallocate()
+    }
+
+    private enum Frame {
+        case sequence(items: [Value], anchor: String?)
+        case mapping(Mapping)
+    }
+
+    private struct Mapping {
+        var map = ValueMap()
+        var key: String?
+        var keyIsMerge = false
+        var keyLine = 0
+        var keyColumn = 0
+        var merges: [ValueMap] = []
+        var anchor: String?
+    }
+
+    private func error(_ message: String, line: Int, column: Int) -> YAMLError {
+        YAMLError(file: file, line: line, column: column, message: message)
+    }
+
+    private func parserError() -> YAMLError {
+        let p = parser.pointee
+        var message = p.problem.map { String(cString: $0) } ?? "invalid YAML"
+        if let context = p.context {
+            message = "\(String(cString: context)): \(message)"
+        }
+        if p.error == YAML_READER_ERROR {
+            // Reader errors (bad encoding) carry a byte offset rather than a mark.
+            var line = 1
+            var column = 1
+            let end = min(Int(p.problem_offset), input.count)
+            var i = 0
+            while i < end {
+                if input[i] == UInt8(ascii: "\n") {
+                    line += 1
+                    column = 1
+                } else if input[i] & 0xC0 != 0x80 {
+                    column += 1
+                }
+                i += 1
+            }
+            var detail = message
+            if p.problem_value >= 0 { detail += String(format: " (byte 0x%02X)", p.problem_value) }
+            return error(detail + "; the file is not valid UTF-8", line: line, column: column)
+        }
+        return error(message, line: Int(p.problem_mark.line) + 1, column: Int(p.problem_mark.column) + 1)
+    }
+
+    func parseStream() throws(YAMLError) -> [YAMLDocument] {
+        var documents: [YAMLDocument] = []
+        var stack: [Frame] = []
+        var anchors: [String: Value] = [:]
+        var root: Value?
+        var documentLine = 1
+        var event = yaml_event_t()
+
+        func string(_ pointer: UnsafeMutablePointer<yaml_char_t>?) -> String? {
+            guard let pointer else { return nil }
+            return String(cString: pointer)
+        }
+
+        /// Hands a finished node to its parent (or makes it the document root).
+        func complete(_ value: Value, keyText: String?, line: Int, column: Int) throws(YAMLError) {
+            guard let top = stack.popLast() else {
+                root = value
+                return
+            }
+            switch top {
+            case .sequence(var items, let anchor):
+                items.append(value)
+                stack.append(.sequence(items: items, anchor: anchor))
+            case .mapping(var m):
+                if let key = m.key {
+                    if m.keyIsMerge {
+                        switch value {
+                        case .map(let merged): m.merges.append(merged)
+                        case .list(let list):
+                            for item in list {
+                                guard case .map(let merged) = item else {
+                                    throw self.error("merge key '<<' takes a map or a list of maps", line: line, column: column)
+                                }
+                                m.merges.append(merged)
+                            }
+                        default:
+                            throw self.error("merge key '<<' takes a map or a list of maps", line: line, column: column)
+                        }
+                    } else if m.map[key] != nil {
+                        throw self.error("mapping key \"\(key)\" already defined", line: m.keyLine, column: m.keyColumn)
+                    } else {
+                        m.map[key] = value
+                    }
+                    m.key = nil
+                    m.keyIsMerge = false
+                } else {
+                    guard let keyText else {
+                        throw self.error("a map key must be a scalar, found a \(value.typeName)", line: line, column: column)
+                    }
+                    m.key = keyText
+                    m.keyIsMerge = false
+                    m.keyLine = line
+                    m.keyColumn = column
+                }
+                stack.append(.mapping(m))
+            }
+        }
+
+        while true {
+            guard yaml_parser_parse(parser, &event) != 0 else { throw parserError() }
+            defer { yaml_event_delete(&event) }
+            let line = Int(event.start_mark.line) + 1
+            let column = Int(event.start_mark.column) + 1
+
+            switch event.type {
+            case YAML_STREAM_END_EVENT:
+                return documents
+            case YAML_DOCUMENT_START_EVENT:
+                root = nil
+                anchors.removeAll()
+                documentLine = line
+            case YAML_DOCUMENT_END_EVENT:
+                documents.append(YAMLDocument(value: root ?? .null, line: documentLine))
+            case YAML_ALIAS_EVENT:
+                let name = string(event.data.alias.anchor) ?? ""
+                guard let value = anchors[name] else {
+                    throw error("unknown anchor '\(name)' referenced", line: line, column: column)
+                }
+                try complete(value, keyText: nil, line: line, column: column)
+            case YAML_SCALAR_EVENT:
+                let scalar = event.data.scalar
+                let text = String(
+                    decoding: UnsafeBufferPointer(start: scalar.value, count: Int(scalar.length)), as: UTF8.self)
+                let value = try resolve(
+                    text, tag: string(scalar.tag), plain: scalar.style == YAML_PLAIN_SCALAR_STYLE,
+                    line: line, column: column)
+                if let anchor = string(scalar.anchor) { anchors[anchor] = value }
+                // A plain `<<` key is YAML's merge key.
+                if case .mapping(var m)? = stack.last, m.key == nil, scalar.style == YAML_PLAIN_SCALAR_STYLE,
+                    text == "<<", scalar.tag == nil
+                {
+                    stack.removeLast()
+                    m.key = "<<"
+                    m.keyIsMerge = true
+                    m.keyLine = line
+                    m.keyColumn = column
+                    stack.append(.mapping(m))
+                } else {
+                    try complete(value, keyText: text, line: line, column: column)
+                }
+            case YAML_SEQUENCE_START_EVENT:
+                stack.append(.sequence(items: [], anchor: string(event.data.sequence_start.anchor)))
+            case YAML_SEQUENCE_END_EVENT:
+                guard case .sequence(let items, let anchor)? = stack.popLast() else {
+                    throw error("unbalanced sequence", line: line, column: column)
+                }
+                let value = Value.list(items)
+                if let anchor { anchors[anchor] = value }
+                try complete(value, keyText: nil, line: line, column: column)
+            case YAML_MAPPING_START_EVENT:
+                var m = Mapping()
+                m.anchor = string(event.data.mapping_start.anchor)
+                stack.append(.mapping(m))
+            case YAML_MAPPING_END_EVENT:
+                guard case .mapping(var m)? = stack.popLast() else {
+                    throw error("unbalanced mapping", line: line, column: column)
+                }
+                for merged in m.merges {
+                    for (key, value) in merged where m.map[key] == nil { m.map[key] = value }
+                }
+                let value = Value.map(m.map)
+                if let anchor = m.anchor { anchors[anchor] = value }
+                try complete(value, keyText: nil, line: line, column: column)
+            default:
+                break
+            }
+        }
+    }
+
+    private func resolve(_ text: String, tag: String?, plain: Bool, line: Int, column: Int) throws(YAMLError) -> Value {
+        let core = "tag:yaml.org,2002:"
+        guard let tag, tag != "!" else {
+            return plain && tag == nil ? ScalarResolver.resolvePlain(text) : .string(text)
+        }
+        guard tag.hasPrefix(core) else {
+            // A local tag (`!Ref`): kustomize keeps the scalar's text.
+            return plain ? ScalarResolver.resolvePlain(text) : .string(text)
+        }
+        switch tag.dropFirst(core.count) {
+        case "str":
+            return .string(text)
+        case "int":
+            let resolved = ScalarResolver.resolvePlain(text)
+            guard case .int = resolved else {
+                throw error("cannot read '\(text)' as !!int", line: line, column: column)
+            }
+            return resolved
+        case "float":
+            switch ScalarResolver.resolvePlain(text) {
+            case .int(let i): return .double(Double(i))
+            case .double(let d): return .double(d)
+            default: throw error("cannot read '\(text)' as !!float", line: line, column: column)
+            }
+        case "bool":
+            let resolved = ScalarResolver.resolvePlain(text)
+            guard case .bool = resolved else {
+                throw error("cannot read '\(text)' as !!bool", line: line, column: column)
+            }
+            return resolved
+        case "null":
+            return .null
+        case "binary":
+            let compact = text.filter { !$0.isWhitespace }
+            guard let data = Data(base64Encoded: compact) else {
+                throw error("!!binary value is not valid base64", line: line, column: column)
+            }
+            return .string(String(decoding: data, as: UTF8.self))
+        case "timestamp":
+            return .string(Timestamp.rfc3339(fromYAML: text) ?? text)
+        default:
+            return plain ? ScalarResolver.resolvePlain(text) : .string(text)
+        }
+    }
+}
