@@ -125,7 +125,7 @@ enum Transformers {
 }
 
 /// Rewrites container images as one `images` entry asks: kustomize's rules for matching the
-/// name (a regular expression anchored at both ends, optional `@sha256` and `:tag`) and for
+/// name (a regular expression anchored at both ends, then an optional `:tag` and `@sha256:` digest) and for
 /// combining `newName`, `newTag` and `digest`.
 struct ImageUpdater {
     let override: ImageOverride
@@ -134,7 +134,7 @@ struct ImageUpdater {
     init(_ override: ImageOverride, file: String, field: String) throws(RenderError) {
         self.override = override
         do {
-            pattern = try NSRegularExpression(pattern: "^" + override.name + "(@sha256)?(:[a-zA-Z0-9_.{}-]*)?$")
+            pattern = try NSRegularExpression(pattern: "^" + override.name + "(:[a-zA-Z0-9_.{}-]*)?(@sha256:[a-zA-Z0-9_.{}-]*)?$")
         } catch {
             throw RenderError(path: file, field: "\(field).name", message: "'\(override.name)' is not a valid image name pattern")
         }

@@ -1,0 +1,187 @@
+import CCurl
+
+/// Owns one curl easy handle: its connection cache, TLS session and error buffer.
+///
+/// `@unchecked Sendable`: a connection is used by one thread at a time — the client's pool
+/// hands it out to a single request and takes it back afterwards, under a lock.
+final class CurlConnection: @unchecked Sendable {
+    private let handle: UnsafeMutableRawPointer
+    private let errorBuffer: UnsafeMutablePointer<CChar>
+
+    init() {
+        // curl_easy_init only fails when memory is exhausted.
+        guard let handle = curl_easy_init() else { fatalError("curl_easy_init failed: out of memory") }
+        self.handle = handle
+        errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE))
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
+    }
+
+    deinit {
+        curl_easy_cleanup(handle)
+        errorBuffer.deallocate()
+    }
+
+    /// Collects the response while libcurl delivers it.
+    private final class Accumulator {
+        var status = 0
+        var headers: [(name: String, value: String)] = []
+        var body: [UInt8] = []
+    }
+
+    func perform(_ request: HTTPRequest, configuration: HTTPClientConfiguration) -> Result<HTTPResponse, HTTPError> {
+        curl_easy_reset(handle)  // forget the last request's options, keep the connection
+        errorBuffer[0] = 0
+        let accumulator = Accumulator()
+        let context = Unmanaged.passUnretained(accumulator).toOpaque()
+        var headerList: UnsafeMutablePointer<curl_slist>?
+        defer { curl_slist_free_all(headerList) }
+
+        func fail(_ code: CURLcode, _ what: String) -> Result<HTTPResponse, HTTPError> {
+            .failure(
+                HTTPError(
+                    kind: .invalidRequest, method: request.method, url: request.url, curlCode: Int32(code.rawValue),
+                    message: "\(what): \(String(cString: curl_easy_strerror(code)))"))
+        }
+
+        var code = CURLE_OK
+        func set(_ option: CURLoption, _ value: Int) { if code == CURLE_OK { code = tai_curl_setopt_long(handle, option, value) } }
+        func set(_ option: CURLoption, _ value: String) { if code == CURLE_OK { code = tai_curl_setopt_string(handle, option, value) } }
+        func setBlob(_ option: CURLoption, _ bytes: [UInt8]) {
+            guard code == CURLE_OK else { return }
+            var copy = bytes
+            code = copy.withUnsafeMutableBytes { tai_curl_setopt_blob(handle, option, $0.baseAddress, $0.count) }
+        }
+
+        set(CURLOPT_URL, request.url)
+        set(CURLOPT_NOSIGNAL, 1)
+        set(CURLOPT_USERAGENT, configuration.userAgent)
+        set(CURLOPT_CONNECTTIMEOUT_MS, configuration.connectTimeout.milliseconds)
+        if let timeout = request.timeout ?? configuration.requestTimeout { set(CURLOPT_TIMEOUT_MS, timeout.milliseconds) }
+        if code == CURLE_OK { code = tai_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer) }
+
+        switch request.method {
+        case .get: set(CURLOPT_HTTPGET, 1)
+        case .head: set(CURLOPT_NOBODY, 1)
+        case .post: set(CURLOPT_POST, 1)
+        case .put, .patch, .delete: set(CURLOPT_CUSTOMREQUEST, request.method.rawValue)
+        }
+        if let body = request.body {
+            // COPYPOSTFIELDS: libcurl keeps its own copy, so the array may go away.
+            set(CURLOPT_POSTFIELDSIZE, body.count)
+            if body.isEmpty {
+                set(CURLOPT_COPYPOSTFIELDS, "")
+            } else if code == CURLE_OK {
+                var copy = body
+                code = copy.withUnsafeMutableBytes { tai_curl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, $0.baseAddress) }
+            }
+        } else if request.method == .post {
+            set(CURLOPT_POSTFIELDSIZE, 0)
+            set(CURLOPT_COPYPOSTFIELDS, "")
+        }
+
+        // TLS
+        let tls = configuration.tls
+        if let caFile = tls.caFile { set(CURLOPT_CAINFO, caFile) }
+        if let caData = tls.caData { setBlob(CURLOPT_CAINFO_BLOB, caData) }
+        if let file = tls.clientCertificateFile { set(CURLOPT_SSLCERT, file) }
+        if let file = tls.clientKeyFile { set(CURLOPT_SSLKEY, file) }
+        if let data = tls.clientCertificateData {
+            setBlob(CURLOPT_SSLCERT_BLOB, data)
+            set(CURLOPT_SSLCERTTYPE, "PEM")
+        }
+        if let data = tls.clientKeyData {
+            setBlob(CURLOPT_SSLKEY_BLOB, data)
+            set(CURLOPT_SSLKEYTYPE, "PEM")
+        }
+        if tls.insecureSkipVerify {
+            set(CURLOPT_SSL_VERIFYPEER, 0)
+            set(CURLOPT_SSL_VERIFYHOST, 0)
+        }
+
+        // Headers; an empty `Expect:` stops libcurl waiting for `100 Continue` on uploads.
+        var hasExpect = false
+        for (name, value) in request.headers {
+            if name.lowercased() == "expect" { hasExpect = true }
+            headerList = curl_slist_append(headerList, "\(name): \(value)")
+        }
+        if !hasExpect { headerList = curl_slist_append(headerList, "Expect:") }
+        if code == CURLE_OK { code = tai_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList) }
+
+        // Callbacks
+        if code == CURLE_OK {
+            code = tai_curl_setopt_callback(handle, CURLOPT_WRITEFUNCTION) { data, size, count, user in
+                guard let data, let user else { return 0 }
+                let accumulator = Unmanaged<Accumulator>.fromOpaque(user).takeUnretainedValue()
+                let n = size * count
+                data.withMemoryRebound(to: UInt8.self, capacity: n) { bytes in
+                    accumulator.body.append(contentsOf: UnsafeBufferPointer(start: bytes, count: n))
+                }
+                return n
+            }
+        }
+        if code == CURLE_OK { code = tai_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, context) }
+        if code == CURLE_OK {
+            code = tai_curl_setopt_callback(handle, CURLOPT_HEADERFUNCTION) { data, size, count, user in
+                guard let data, let user else { return 0 }
+                let accumulator = Unmanaged<Accumulator>.fromOpaque(user).takeUnretainedValue()
+                let n = size * count
+                let line = data.withMemoryRebound(to: UInt8.self, capacity: n) { bytes in
+                    String(decoding: UnsafeBufferPointer(start: bytes, count: n), as: UTF8.self)
+                }
+                CurlConnection.parseHeaderLine(line, into: accumulator)
+                return n
+            }
+        }
+        if code == CURLE_OK { code = tai_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, context) }
+        guard code == CURLE_OK else { return fail(code, "setting up the request") }
+
+        let result = curl_easy_perform(handle)
+        withExtendedLifetime(accumulator) {}
+        guard result == CURLE_OK else {
+            let detail = String(cString: errorBuffer)
+            let message = detail.isEmpty ? String(cString: curl_easy_strerror(result)) : detail
+            return .failure(
+                HTTPError(
+                    kind: Self.kind(of: result), method: request.method, url: request.url, curlCode: Int32(result.rawValue),
+                    message: message))
+        }
+        var status = 0
+        _ = tai_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        return .success(HTTPResponse(status: status, headers: accumulator.headers, body: accumulator.body))
+    }
+
+    private static func parseHeaderLine(_ raw: String, into accumulator: Accumulator) {
+        let line = raw.trimmingSuffix { $0 == "\r" || $0 == "\n" }
+        if line.hasPrefix("HTTP/") {
+            // A new status line (after a redirect or `100 Continue`) starts a new header block.
+            accumulator.headers.removeAll()
+            let parts = line.split(separator: " ", maxSplits: 2)
+            if parts.count >= 2, let status = Int(parts[1]) { accumulator.status = status }
+            return
+        }
+        guard let colon = line.firstIndex(of: ":") else { return }
+        let name = String(line[..<colon])
+        let value = line[line.index(after: colon)...].drop { $0 == " " || $0 == "\t" }
+        accumulator.headers.append((name, String(value)))
+    }
+
+    private static func kind(of code: CURLcode) -> HTTPError.Kind {
+        switch code {
+        case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: .couldNotConnect
+        case CURLE_OPERATION_TIMEDOUT: .timedOut
+        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER,
+            CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_CRL_BADFILE:
+            .tls
+        case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL: .invalidRequest
+        default: .transport
+        }
+    }
+}
+
+extension StringProtocol {
+    fileprivate func trimmingSuffix(while predicate: (Character) -> Bool) -> Substring {
+        var s = self[...]
+        while let last = s.last, predicate(last) { s = s.dropLast() }
+        return Substring(s)
+    }
+}
