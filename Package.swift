@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(
             name: "TaiRenderTests",
             dependencies: ["TaiRender", "TaiYAML", "TaiCore", "TaiTesting"],
-            resources: [.copy("Scenarios")],
+            exclude: ["Scenarios"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "CLITests", dependencies: ["TaiTesting"], swiftSettings: swiftSettings),

@@ -5,7 +5,7 @@ import TaiCore
 /// One YAML document of a stream and the line it starts on.
 public struct YAMLDocument: Sendable, Equatable {
     public var value: Value
-    /// 1-based line of the document's first node.
+    /// 1-based line of the document's first node (of its `---` marker when it is empty).
     public var line: Int
 
     public init(value: Value, line: Int) {
@@ -119,7 +119,8 @@ final class LibYAMLParser {
         var stack: [Frame] = []
         var anchors: [String: Value] = [:]
         var root: Value?
-        var documentLine = 1
+        var documentStartLine = 1
+        var documentLine: Int?
         var event = yaml_event_t()
 
         func string(_ pointer: UnsafeMutablePointer<yaml_char_t>?) -> String? {
@@ -179,14 +180,21 @@ final class LibYAMLParser {
             let column = Int(event.start_mark.column) + 1
 
             switch event.type {
+            case YAML_SCALAR_EVENT, YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT, YAML_ALIAS_EVENT:
+                if documentLine == nil { documentLine = line }
+            default:
+                break
+            }
+            switch event.type {
             case YAML_STREAM_END_EVENT:
                 return documents
             case YAML_DOCUMENT_START_EVENT:
                 root = nil
                 anchors.removeAll()
-                documentLine = line
+                documentStartLine = line
+                documentLine = nil
             case YAML_DOCUMENT_END_EVENT:
-                documents.append(YAMLDocument(value: root ?? .null, line: documentLine))
+                documents.append(YAMLDocument(value: root ?? .null, line: documentLine ?? documentStartLine))
             case YAML_ALIAS_EVENT:
                 let name = string(event.data.alias.anchor) ?? ""
                 guard let value = anchors[name] else {

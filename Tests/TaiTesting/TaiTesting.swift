@@ -1,1 +1,162 @@
-public enum TaiTesting {}
+import Foundation
+
+/// Helpers shared by the test targets: temporary directories, running processes, paths.
+public enum TaiTesting {
+    /// The repository root (found from this file's location).
+    public static let repositoryRoot: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+
+    /// The directory the build products (the `tai-gitops` binary) live in.
+    public static var productsDirectory: String {
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var dir = executable.deletingLastPathComponent()
+        // Inside an .xctest bundle on macOS the binary sits a few levels down.
+        while dir.path != "/" && !FileManager.default.fileExists(atPath: dir.appendingPathComponent("tai-gitops").path) {
+            let parent = dir.deletingLastPathComponent()
+            if parent == dir { break }
+            dir = parent
+        }
+        return dir.path
+    }
+
+    /// Path of the built `tai-gitops` executable.
+    public static var taiGitopsBinary: String { productsDirectory + "/tai-gitops" }
+}
+
+/// A directory that exists for the life of the value's owner; removed by ``remove()``.
+public struct TemporaryDirectory: Sendable {
+    public let path: String
+
+    public init(_ prefix: String = "tai-test") throws {
+        let base = FileManager.default.temporaryDirectory.path
+        let path = "\(base)/\(prefix)-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        self.path = path
+    }
+
+    /// Writes a file below the directory, creating folders on the way; returns its path.
+    @discardableResult
+    public func write(_ relative: String, _ contents: String) throws -> String {
+        try write(relative, bytes: Array(contents.utf8))
+    }
+
+    @discardableResult
+    public func write(_ relative: String, bytes: [UInt8]) throws -> String {
+        let full = path + "/" + relative
+        try FileManager.default.createDirectory(
+            atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try Data(bytes).write(to: URL(fileURLWithPath: full))
+        return full
+    }
+
+    public func remove() {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}
+
+/// What a finished process left behind.
+public struct ProcessResult: Sendable {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
+}
+
+public enum ProcessRunner {
+    /// Runs a program to completion (looked up on PATH when not a path).
+    @discardableResult
+    public static func run(
+        _ program: String, _ arguments: [String], in directory: String? = nil, environment: [String: String] = [:]
+    ) throws -> ProcessResult {
+        let process = Process()
+        if program.contains("/") {
+            process.executableURL = URL(fileURLWithPath: program)
+            process.arguments = arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = [program] + arguments
+        }
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        // Read both pipes fully before waiting, so a chatty child never blocks on a full pipe.
+        let group = DispatchGroup()
+        nonisolated(unsafe) var outData = Data()
+        nonisolated(unsafe) var errData = Data()
+        group.enter()
+        DispatchQueue.global().async {
+            outData = out.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+        errData = err.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        return ProcessResult(
+            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    /// Runs a program and fails unless it exits 0.
+    @discardableResult
+    public static func check(
+        _ program: String, _ arguments: [String], in directory: String? = nil, environment: [String: String] = [:]
+    ) throws -> String {
+        let result = try run(program, arguments, in: directory, environment: environment)
+        guard result.status == 0 else {
+            throw CommandFailed(command: ([program] + arguments).joined(separator: " "), result: result)
+        }
+        return result.stdout
+    }
+}
+
+public struct CommandFailed: Error, CustomStringConvertible {
+    public var command: String
+    public var result: ProcessResult
+    public var description: String { "`\(command)` exited \(result.status): \(result.stderr)" }
+}
+
+/// A long-running child process (a test server) that is stopped when the test ends.
+public final class BackgroundProcess: @unchecked Sendable {
+    public let process = Process()
+    private let outputPipe = Pipe()
+
+    /// Starts the program; `readyLine` waits for its first line of output and returns it.
+    public init(_ program: String, _ arguments: [String], in directory: String? = nil) throws {
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [program] + arguments
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        process.standardOutput = outputPipe
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    /// Reads the child's first line of standard output (servers print their port there).
+    public func firstLine() -> String {
+        var bytes: [UInt8] = []
+        let handle = outputPipe.fileHandleForReading
+        while true {
+            let data = handle.readData(ofLength: 1)
+            if data.isEmpty || data.first == UInt8(ascii: "\n") { break }
+            bytes.append(contentsOf: data)
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    public func stop() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+
+    deinit { stop() }
+}

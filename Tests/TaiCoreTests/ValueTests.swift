@@ -1,0 +1,92 @@
+import Testing
+import TaiCore
+
+@Suite("Value")
+struct ValueTests {
+    @Test("map subscripts read and write nested keys")
+    func subscripts() {
+        var v: Value = ["metadata": ["name": "web", "labels": ["app": "web"]]]
+        #expect(v[path: ["metadata", "labels", "app"]] == "web")
+        #expect(v["missing"] == nil)
+        v["kind"] = "Service"
+        #expect(v["kind"] == "Service")
+        #expect(v.mapValue?.keys.elementsEqual(["metadata", "kind"]) == true)
+    }
+
+    @Test("set(path:) keeps key order and creates missing maps")
+    func setPath() {
+        var v: Value = ["a": 1, "b": ["x": 1], "c": 3]
+        v.set(path: ["b", "y"], to: 2)
+        v.set(path: ["d", "e", "f"], to: "deep")
+        #expect(v.mapValue?.keys.elementsEqual(["a", "b", "c", "d"]) == true)
+        #expect(v[path: ["b"]]?.mapValue?.keys.elementsEqual(["x", "y"]) == true)
+        #expect(v[path: ["d", "e", "f"]] == "deep")
+        // A step that is not a map is left alone.
+        v.set(path: ["a", "z"], to: 1)
+        #expect(v["a"] == 1)
+    }
+
+    @Test("identity from apiVersion, kind and metadata")
+    func identity() throws {
+        let v: Value = ["apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": "api", "namespace": "prod"]]
+        let id = try #require(v.identity)
+        #expect(id.group == "apps")
+        #expect(id.version == "v1")
+        #expect(id.kind == "Deployment")
+        #expect(id.description == "Deployment/prod/api")
+        let core: Value = ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "c"]]
+        #expect(core.identity?.group == "")
+        #expect(core.identity?.gvk.apiVersion == "v1")
+        #expect(core.identity?.description == "ConfigMap/c")
+    }
+}
+
+@Suite("JSON")
+struct JSONTests {
+    @Test("round trip keeps types and key order")
+    func roundTrip() throws {
+        let text = #"{"z":"8080","a":8080,"f":1.0,"g":1.5,"e":1e+21,"n":null,"t":true,"l":[1,"1",[]],"m":{}}"#
+        let value = try JSON.parse(text)
+        #expect(value["z"] == .string("8080"))
+        #expect(value["a"] == .int(8080))
+        #expect(value["f"] == .double(1.0))
+        #expect(value["e"] == .double(1e21))
+        #expect(value.mapValue?.keys.first == "z")
+        #expect(JSON.serialize(value) == text)
+        #expect(try JSON.parse(JSON.serialize(value)) == value)
+    }
+
+    @Test("strings: escapes, unicode and surrogate pairs")
+    func strings() throws {
+        let value = try JSON.parse(#"["a\"b\\c\/d\n\t\u00e9\ud83d\ude00", "日本"]"#)
+        #expect(value == ["a\"b\\c/d\n\té😀", "日本"])
+        #expect(JSON.serialize(["\u{01}x\"\n"]) == #"["\u0001x\"\n"]"#)
+    }
+
+    @Test("pretty output indents by two spaces")
+    func pretty() {
+        #expect(JSON.serializePretty(["a": [1, 2], "b": [:]]) == "{\n  \"a\": [\n    1,\n    2\n  ],\n  \"b\": {}\n}")
+    }
+
+    @Test("errors say where", arguments: [
+        ("{\"a\": }", 1, 7),
+        ("[1,\n 2,\n x]", 3, 2),
+        ("{\"a\" 1}", 1, 6),
+        ("\"unterminated", 1, 14),
+        ("[1] 2", 1, 5),
+    ])
+    func errors(text: String, line: Int, column: Int) {
+        #expect {
+            _ = try JSON.parse(text)
+        } throws: { error in
+            guard let error = error as? JSONError else { return false }
+            return error.line == line && error.column == column
+        }
+    }
+
+    @Test("large integers beyond Int64 read as doubles")
+    func largeNumbers() throws {
+        #expect(try JSON.parse("123456789012345678901234") == .double(123456789012345678901234.0))
+        #expect(try JSON.parse("-9223372036854775808") == .int(Int.min))
+    }
+}

@@ -1,0 +1,33 @@
+import Foundation
+import Testing
+import TaiRender
+import TaiTesting
+
+/// Every scenario under Scenarios/ renders byte for byte as `kubectl kustomize` (kustomize
+/// v5.5.0) rendered it; the expected files are recorded by scripts/record-render-goldens.sh.
+@Suite("Render goldens")
+struct GoldenTests {
+    static let scenariosDirectory = TaiTesting.repositoryRoot + "/Tests/TaiRenderTests/Scenarios"
+
+    static var scenarios: [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: scenariosDirectory)) ?? []
+        return names.filter { FileManager.default.fileExists(atPath: "\(scenariosDirectory)/\($0)/expected.yaml") }.sorted()
+    }
+
+    @Test("matches kubectl kustomize", arguments: scenarios)
+    func scenario(_ name: String) throws {
+        let dir = "\(Self.scenariosDirectory)/\(name)"
+        var target = "."
+        if let t = try? String(contentsOfFile: dir + "/target", encoding: .utf8) {
+            target = t.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let expected = try String(contentsOfFile: dir + "/expected.yaml", encoding: .utf8)
+        let rendered = try Kustomizer().render(dir + "/input/" + target)
+        #expect(rendered == expected, "scenario \(name) differs from kubectl kustomize")
+    }
+
+    @Test("there are scenarios to check")
+    func haveScenarios() {
+        #expect(Self.scenarios.count >= 10)
+    }
+}

@@ -1,0 +1,98 @@
+import Testing
+import TaiCore
+import TaiYAML
+
+@Suite("YAML parsing")
+struct YAMLParserTests {
+    @Test("plain scalars resolve as kustomize's reader resolves them")
+    func plainScalars() throws {
+        let v = try YAML.parse(
+            """
+            int: 8080
+            str: "8080"
+            float: 1.0
+            exp: 1e3
+            hex: 0x1F
+            octal: 0o17
+            legacyOctal: 017
+            yes: yes
+            on: on
+            true: true
+            True: True
+            null1: null
+            null2: ~
+            null3:
+            date: 2001-12-14
+            tagged: !!str 123
+            float2: !!float 3
+            version: 1.10
+            """)
+        #expect(v["int"] == .int(8080))
+        #expect(v["str"] == .string("8080"))
+        #expect(v["float"] == .double(1.0))
+        #expect(v["exp"] == .double(1000))
+        #expect(v["hex"] == .int(31))
+        #expect(v["octal"] == .int(15))
+        #expect(v["legacyOctal"] == .int(15))
+        #expect(v["yes"] == .string("yes"))
+        #expect(v["on"] == .string("on"))
+        #expect(v["true"] == .bool(true))
+        #expect(v["True"] == .bool(true))
+        #expect(v["null1"] == .null)
+        #expect(v["null2"] == .null)
+        #expect(v["null3"] == .null)
+        #expect(v["date"] == .string("2001-12-14T00:00:00Z"))
+        #expect(v["tagged"] == .string("123"))
+        #expect(v["float2"] == .double(3))
+        #expect(v["version"] == .double(1.1))
+    }
+
+    @Test("map key order is kept")
+    func keyOrder() throws {
+        let v = try YAML.parse("z: 1\na: 2\nm: 3\n")
+        #expect(v.mapValue?.keys.elementsEqual(["z", "a", "m"]) == true)
+    }
+
+    @Test("multi-document streams with their lines")
+    func documents() throws {
+        let docs = try YAML.parseDocuments("a: 1\n---\n---\nb: 2\n...\n---\n- x\n")
+        #expect(docs.map(\.value) == [["a": 1], nil, ["b": 2], ["x"]])
+        #expect(docs.map(\.line) == [1, 3, 4, 7])
+    }
+
+    @Test("anchors, aliases and merge keys")
+    func anchors() throws {
+        let v = try YAML.parse("base: &b {x: 1, y: 2}\ncopy: *b\nmerged:\n  <<: *b\n  y: 3\n")
+        #expect(v["copy"] == ["x": 1, "y": 2])
+        #expect(v["merged"]?["x"] == 1)
+        #expect(v["merged"]?["y"] == 3)
+    }
+
+    @Test("malformed YAML names file, line and column", arguments: [
+        ("a: b: c\n", 1, 5, "mapping values are not allowed"),
+        ("a:\n  - x\n  y: z\n", 3, 3, "did not find expected"),
+        ("key: \"unterminated\n", 2, 1, "found unexpected end of stream"),
+        ("a: 1\na: 2\n", 2, 1, "mapping key \"a\" already defined"),
+        ("x: *nope\n", 1, 4, "unknown anchor 'nope'"),
+    ])
+    func malformed(text: String, line: Int, column: Int, message: String) {
+        #expect {
+            _ = try YAML.parseDocuments(text, file: "bad.yaml")
+        } throws: { error in
+            guard let error = error as? YAMLError else { return false }
+            return error.file == "bad.yaml" && error.line == line && error.column == column
+                && error.message.contains(message) && error.description.hasPrefix("bad.yaml:\(line):\(column): ")
+        }
+    }
+
+    @Test("a file that is not UTF-8 is an error with its position")
+    func notUTF8() {
+        let bytes: [UInt8] = Array("a: ok\nb: ".utf8) + [0xFF, 0xFE, 0x41] + Array("\n".utf8)
+        #expect {
+            _ = try YAML.parseDocuments(bytes, file: "latin1.yaml")
+        } throws: { error in
+            guard let error = error as? YAMLError else { return false }
+            return error.line == 2 && error.column == 4 && error.message.contains("not valid UTF-8")
+        }
+    }
+}
