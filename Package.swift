@@ -69,7 +69,8 @@ let package = Package(
         .testTarget(name: "TaiCoreTests", dependencies: ["TaiCore", "TaiTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "TaiYAMLTests", dependencies: ["TaiYAML", "TaiCore", "TaiTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "TaiGitTests", dependencies: ["TaiGit", "TaiTesting"], swiftSettings: swiftSettings),
-        .testTarget(name: "TaiHTTPTests", dependencies: ["TaiHTTP", "TaiTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TaiHTTPTests", dependencies: ["TaiHTTP", "TaiTesting"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TaiRenderTests",
             dependencies: ["TaiRender", "TaiYAML", "TaiCore", "TaiTesting"],

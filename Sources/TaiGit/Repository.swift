@@ -1,5 +1,6 @@
 import CGit2
 import Dispatch
+import Foundation
 
 /// libgit2 is initialised once per process, on first use.
 private let libgit2Initialized: Bool = {
@@ -119,6 +120,11 @@ public final class Repository {
         try GitError.check(git_commit_tree(&tree, commitObject), "read the tree of commit \(commit.short)")
         defer { git_tree_free(tree) }
 
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw GitError(operation: "create directory \(directory)", code: -1, message: "\(error)")
+        }
         var options = git_checkout_options()
         try GitError.check(git_checkout_options_init(&options, UInt32(GIT_CHECKOUT_OPTIONS_VERSION)), "checkout")
         options.checkout_strategy = GIT_CHECKOUT_FORCE.rawValue | GIT_CHECKOUT_DONT_UPDATE_INDEX.rawValue

@@ -151,7 +151,7 @@ final class CurlConnection: @unchecked Sendable {
     }
 
     private static func parseHeaderLine(_ raw: String, into accumulator: Accumulator) {
-        let line = raw.trimmingSuffix { $0 == "\r" || $0 == "\n" }
+        let line = raw.trimmingSuffix { $0.isNewline }
         if line.hasPrefix("HTTP/") {
             // A new status line (after a redirect or `100 Continue`) starts a new header block.
             accumulator.headers.removeAll()

@@ -62,6 +62,12 @@ public struct ProcessResult: Sendable {
     public var status: Int32
     public var stdout: String
     public var stderr: String
+
+    public init(status: Int32, stdout: String, stderr: String) {
+        self.status = status
+        self.stdout = stdout
+        self.stderr = stderr
+    }
 }
 
 public enum ProcessRunner {
@@ -121,6 +127,12 @@ public enum ProcessRunner {
 public struct CommandFailed: Error, CustomStringConvertible {
     public var command: String
     public var result: ProcessResult
+
+    public init(command: String, result: ProcessResult) {
+        self.command = command
+        self.result = result
+    }
+
     public var description: String { "`\(command)` exited \(result.status): \(result.stderr)" }
 }
 
@@ -151,9 +163,11 @@ public final class BackgroundProcess: @unchecked Sendable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// Stops the child with SIGKILL: a child started from a Dispatch thread inherits that
+    /// thread's blocked signals, so SIGTERM may never reach it.
     public func stop() {
         if process.isRunning {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
     }
