@@ -181,19 +181,12 @@ struct JSONParser {
         }
     }
 
-    mutating func expectLiteral(_ literal: StaticString) throws(JSONError) {
-        let count = literal.utf8CodeUnitCount
-        guard index + count <= bytes.count else { throw error("unexpected end of input") }
-        var i = 0
-        var ok = true
-        literal.withUTF8Buffer { buffer in
-            for b in buffer {
-                if bytes[index + i] != b { ok = false }
-                i += 1
-            }
+    mutating func expectLiteral(_ literal: String) throws(JSONError) {
+        for expected in literal.utf8 {
+            guard index < bytes.count else { throw error("unexpected end of input") }
+            guard bytes[index] == expected else { throw error("invalid literal") }
+            index += 1
         }
-        guard ok else { throw error("invalid literal") }
-        index += count
     }
 
     mutating func parseObject(depth: Int) throws(JSONError) -> Value {

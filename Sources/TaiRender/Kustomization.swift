@@ -22,6 +22,8 @@ public struct Kustomization: Sendable {
     public var commonLabels: [(key: String, value: String)] = []
     public var commonAnnotations: [(key: String, value: String)] = []
     public var images: [ImageOverride] = []
+    /// Deprecated fields in use, worded as kustomize words its warnings.
+    public var deprecations: [String] = []
 
     /// The file names kustomize accepts, in the order it looks for them.
     public static let fileNames = ["kustomization.yaml", "kustomization.yml", "Kustomization"]
@@ -67,6 +69,10 @@ public struct Kustomization: Sendable {
             !apiVersion.hasPrefix("kustomize.config.k8s.io/")
         {
             throw RenderError(path: file, field: "apiVersion", message: "unknown apiVersion '\(apiVersion)'")
+        }
+        for (field, replacement) in [("commonLabels", "labels"), ("bases", "resources")] where fields[field] != nil {
+            deprecations.append(
+                "'\(field)' is deprecated. Please use '\(replacement)' instead. Run 'kustomize edit fix' to update your Kustomization automatically.")
         }
         resources = try Self.strings(fields["resources"], "resources", file)
             + Self.strings(fields["bases"], "bases", file)

@@ -8,9 +8,12 @@ import TaiYAML
 /// sort. The file system is injected, so tests render from memory.
 public struct Kustomizer: Sendable {
     public let fileSystem: any RenderFileSystem
+    /// Receives kustomize's warnings (deprecated fields), one per kustomization that uses them.
+    public var onWarning: (@Sendable (String) -> Void)?
 
-    public init(fileSystem: any RenderFileSystem = LocalFileSystem()) {
+    public init(fileSystem: any RenderFileSystem = LocalFileSystem(), onWarning: (@Sendable (String) -> Void)? = nil) {
         self.fileSystem = fileSystem
+        self.onWarning = onWarning
     }
 
     /// The objects `directory` renders to, in kustomize's output order.
@@ -54,6 +57,7 @@ public struct Kustomizer: Sendable {
         }
         let file = try kustomizationFile(in: directory)
         let kustomization = try Kustomization(parsing: parseSingleDocument(file), file: file)
+        for warning in kustomization.deprecations { onWarning?(warning) }
 
         var resources: [Resource] = []
         var ids: Set<String> = []

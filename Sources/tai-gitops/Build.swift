@@ -31,7 +31,9 @@ struct Build: ParsableCommand {
     var output: OutputFormat = .yaml
 
     func run() throws {
-        let kustomizer = Kustomizer()
+        let kustomizer = Kustomizer(onWarning: { warning in
+            FileHandle.standardError.write(Data("# Warning: \(warning)\n".utf8))
+        })
         let text: String
         do {
             switch output {
