@@ -20,6 +20,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // MARK: C libraries (system libraries from Debian, each behind a shim header)
@@ -52,7 +53,10 @@ let package = Package(
         .target(name: "TaiHTTP", dependencies: ["CCurl"], swiftSettings: swiftSettings),
 
         // MARK: Pipeline
-        .target(name: "TaiRender", dependencies: ["TaiCore", "TaiYAML"], swiftSettings: swiftSettings),
+        .target(
+            name: "TaiRender",
+            dependencies: ["TaiCore", "TaiYAML", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings),
 
         // MARK: Command line
         .executableTarget(

@@ -5,8 +5,8 @@
 
 /// The field tables of kustomize's built-in transformers.
 enum BuiltinFieldSpecs {
-    /// `commonLabels`: selectors and templates, then every place metadata labels live.
-    static let commonLabels: [FieldSpec] = [
+    /// The selectors `commonLabels` extends.
+    static let selectorLabels: [FieldSpec] = [
         FieldSpec("spec/selector", version: "v1", kind: "Service", create: true),
         FieldSpec("spec/selector", version: "v1", kind: "ReplicationController", create: true),
         FieldSpec("spec/selector/matchLabels", kind: "Deployment", create: true),
@@ -30,6 +30,10 @@ enum BuiltinFieldSpecs {
         FieldSpec("spec/podSelector/matchLabels", group: "networking.k8s.io", kind: "NetworkPolicy"),
         FieldSpec("spec/ingress/from/podSelector/matchLabels", group: "networking.k8s.io", kind: "NetworkPolicy"),
         FieldSpec("spec/egress/to/podSelector/matchLabels", group: "networking.k8s.io", kind: "NetworkPolicy"),
+    ]
+
+    /// `metadata.labels` and the pod-template labels (`labels` with `includeTemplates`).
+    static let templateLabels: [FieldSpec] = [
         FieldSpec("metadata/labels", create: true),
         FieldSpec("spec/template/metadata/labels", version: "v1", kind: "ReplicationController", create: true),
         FieldSpec("spec/template/metadata/labels", kind: "Deployment", create: true),
@@ -40,6 +44,17 @@ enum BuiltinFieldSpecs {
         FieldSpec("spec/template/metadata/labels", group: "batch", kind: "Job", create: true),
         FieldSpec("spec/jobTemplate/metadata/labels", group: "batch", kind: "CronJob", create: true),
         FieldSpec("spec/jobTemplate/spec/template/metadata/labels", group: "batch", kind: "CronJob", create: true),
+    ]
+
+    /// `commonLabels` (and `labels` with `includeSelectors`): selectors and every place metadata labels live.
+    static let commonLabels: [FieldSpec] = selectorLabels + templateLabels
+
+    /// `replicas`: the kinds whose `spec.replicas` kustomize sets.
+    static let replicas: [FieldSpec] = [
+        FieldSpec("spec/replicas", kind: "Deployment", create: true),
+        FieldSpec("spec/replicas", kind: "ReplicationController", create: true),
+        FieldSpec("spec/replicas", kind: "ReplicaSet", create: true),
+        FieldSpec("spec/replicas", kind: "StatefulSet", create: true),
     ]
 
     /// `commonAnnotations`.

@@ -8,6 +8,21 @@ public struct ImageOverride: Sendable, Equatable {
     public var digest: String?
 }
 
+/// A `labels` entry: label pairs and where they go.
+public struct LabelSet: Sendable {
+    public var pairs: [(key: String, value: String)]
+    public var includeSelectors: Bool
+    public var includeTemplates: Bool
+    /// Extra places given in the entry's `fields`.
+    var fields: [FieldSpec]
+}
+
+/// A `replicas` entry.
+public struct ReplicaOverride: Sendable, Equatable {
+    public var name: String
+    public var count: Int
+}
+
 /// The fields of a `kustomization.yaml` that tai-gitops reads, checked as strictly as
 /// kustomize checks them.
 public struct Kustomization: Sendable {
@@ -22,6 +37,10 @@ public struct Kustomization: Sendable {
     public var commonLabels: [(key: String, value: String)] = []
     public var commonAnnotations: [(key: String, value: String)] = []
     public var images: [ImageOverride] = []
+    public var labels: [LabelSet] = []
+    public var replicas: [ReplicaOverride] = []
+    var generators: [GeneratorArgs] = []
+    var generatorOptions: GeneratorOptions?
     /// Deprecated fields in use, worded as kustomize words its warnings.
     public var deprecations: [String] = []
 
@@ -31,15 +50,15 @@ public struct Kustomization: Sendable {
     /// Fields kustomize v5.5.0 accepts that this renderer does not implement yet. Meeting one
     /// is an error that names it: silently ignoring it would render something else.
     static let unsupportedFields: Set<String> = [
-        "patches", "patchesStrategicMerge", "patchesJson6902", "configMapGenerator", "secretGenerator",
-        "generatorOptions", "components", "crds", "replicas", "replacements", "vars", "labels",
+        "patches", "patchesStrategicMerge", "patchesJson6902", "components", "crds", "replacements", "vars",
         "helmCharts", "helmGlobals", "helmChartInflationGenerator", "generators", "transformers",
         "validators", "openapi", "configurations", "sortOptions", "buildMetadata", "metadata",
     ]
 
     static let supportedFields: Set<String> = [
         "apiVersion", "kind", "resources", "bases", "namespace", "namePrefix", "nameSuffix",
-        "commonLabels", "commonAnnotations", "images",
+        "commonLabels", "commonAnnotations", "images", "labels", "replicas", "configMapGenerator",
+        "secretGenerator", "generatorOptions",
     ]
 
     /// Reads a kustomization from its parsed YAML.
@@ -81,6 +100,8 @@ public struct Kustomization: Sendable {
         nameSuffix = try Self.string(fields["nameSuffix"], "nameSuffix", file)
         commonLabels = try Self.stringMap(fields["commonLabels"], "commonLabels", file)
         commonAnnotations = try Self.stringMap(fields["commonAnnotations"], "commonAnnotations", file)
+        try parseLabelsAndReplicas(fields, file: file)
+        try parseGenerators(fields, file: file)
         if let images = fields["images"], !images.isNull {
             guard case .list(let entries) = images else {
                 throw RenderError(path: file, field: "images", message: "expected a list, found a \(images.typeName)")
@@ -106,7 +127,111 @@ public struct Kustomization: Sendable {
         }
     }
 
-    private static func string(_ value: Value?, _ field: String, _ file: String) throws(RenderError) -> String? {
+    private mutating func parseLabelsAndReplicas(_ fields: ValueMap, file: String) throws(RenderError) {
+        for (i, entry) in try Self.list(fields["labels"], "labels", file).enumerated() {
+            let field = "labels[\(i)]"
+            let m = try Self.map(entry, field, file, allowed: ["pairs", "includeSelectors", "includeTemplates", "fields"])
+            var specs: [FieldSpec] = []
+            for (j, spec) in try Self.list(m["fields"], "\(field).fields", file).enumerated() {
+                let specField = "\(field).fields[\(j)]"
+                let f = try Self.map(spec, specField, file, allowed: ["path", "group", "version", "kind", "create"])
+                guard let path = try Self.string(f["path"], "\(specField).path", file) else {
+                    throw RenderError(path: file, field: "\(specField).path", message: "a field spec needs a path")
+                }
+                specs.append(
+                    FieldSpec(
+                        path, group: try Self.string(f["group"], "\(specField).group", file),
+                        version: try Self.string(f["version"], "\(specField).version", file),
+                        kind: try Self.string(f["kind"], "\(specField).kind", file),
+                        create: try Self.bool(f["create"], "\(specField).create", file)))
+            }
+            labels.append(
+                LabelSet(
+                    pairs: try Self.stringMap(m["pairs"], "\(field).pairs", file),
+                    includeSelectors: try Self.bool(m["includeSelectors"], "\(field).includeSelectors", file),
+                    includeTemplates: try Self.bool(m["includeTemplates"], "\(field).includeTemplates", file),
+                    fields: specs))
+        }
+        for (i, entry) in try Self.list(fields["replicas"], "replicas", file).enumerated() {
+            let field = "replicas[\(i)]"
+            let m = try Self.map(entry, field, file, allowed: ["name", "count"])
+            guard let name = try Self.string(m["name"], "\(field).name", file) else {
+                throw RenderError(path: file, field: "\(field).name", message: "a replicas entry needs a name")
+            }
+            guard case .int(let count)? = m["count"] else {
+                throw RenderError(path: file, field: "\(field).count", message: "expected an integer count, found \(m["count"]?.typeName ?? "nothing")")
+            }
+            replicas.append(ReplicaOverride(name: name, count: count))
+        }
+    }
+
+    private mutating func parseGenerators(_ fields: ValueMap, file: String) throws(RenderError) {
+        if let options = fields["generatorOptions"], !options.isNull {
+            generatorOptions = try Self.generatorOptions(options, "generatorOptions", file)
+        }
+        for (kind, key) in [(GeneratorArgs.Kind.configMap, "configMapGenerator"), (.secret, "secretGenerator")] {
+            for (i, entry) in try Self.list(fields[key], key, file).enumerated() {
+                let field = "\(key)[\(i)]"
+                var allowed: Set<String> = ["name", "namespace", "behavior", "literals", "files", "envs", "env", "options"]
+                if kind == .secret { allowed.insert("type") }
+                let m = try Self.map(entry, field, file, allowed: allowed)
+                guard let name = try Self.string(m["name"], "\(field).name", file), !name.isEmpty else {
+                    throw RenderError(path: file, field: "\(field).name", message: "a generator needs a name")
+                }
+                let behaviorText = try Self.string(m["behavior"], "\(field).behavior", file) ?? "create"
+                guard let behavior = GeneratorBehavior(rawValue: behaviorText.isEmpty ? "create" : behaviorText) else {
+                    throw RenderError(
+                        path: file, field: "\(field).behavior", message: "unknown behavior '\(behaviorText)' (create, merge or replace)")
+                }
+                var envs = try Self.strings(m["envs"], "\(field).envs", file)
+                if let env = try Self.string(m["env"], "\(field).env", file), !env.isEmpty { envs.insert(env, at: 0) }
+                generators.append(
+                    GeneratorArgs(
+                        kind: kind, field: field, name: name, namespace: try Self.string(m["namespace"], "\(field).namespace", file),
+                        behavior: behavior, literals: try Self.strings(m["literals"], "\(field).literals", file),
+                        files: try Self.strings(m["files"], "\(field).files", file), envs: envs,
+                        type: try Self.string(m["type"], "\(field).type", file),
+                        options: try m["options"].map { v throws(RenderError) in try Self.generatorOptions(v, "\(field).options", file) }))
+            }
+        }
+    }
+
+    private static func generatorOptions(_ value: Value, _ field: String, _ file: String) throws(RenderError) -> GeneratorOptions {
+        let m = try map(value, field, file, allowed: ["labels", "annotations", "disableNameSuffixHash", "immutable"])
+        return GeneratorOptions(
+            labels: try stringMap(m["labels"], "\(field).labels", file),
+            annotations: try stringMap(m["annotations"], "\(field).annotations", file),
+            disableNameSuffixHash: try bool(m["disableNameSuffixHash"], "\(field).disableNameSuffixHash", file),
+            immutable: try bool(m["immutable"], "\(field).immutable", file))
+    }
+
+    static func list(_ value: Value?, _ field: String, _ file: String) throws(RenderError) -> [Value] {
+        switch value {
+        case nil, .null?: return []
+        case .list(let items)?: return items
+        case let other?: throw RenderError(path: file, field: field, message: "expected a list, found a \(other.typeName)")
+        }
+    }
+
+    static func map(_ value: Value, _ field: String, _ file: String, allowed: Set<String>) throws(RenderError) -> ValueMap {
+        guard case .map(let m) = value else {
+            throw RenderError(path: file, field: field, message: "expected a map, found a \(value.typeName)")
+        }
+        for key in m.keys where !allowed.contains(key) {
+            throw RenderError(path: file, field: "\(field).\(key)", message: "unknown field")
+        }
+        return m
+    }
+
+    static func bool(_ value: Value?, _ field: String, _ file: String) throws(RenderError) -> Bool {
+        switch value {
+        case nil, .null?: return false
+        case .bool(let b)?: return b
+        case let other?: throw RenderError(path: file, field: field, message: "expected true or false, found a \(other.typeName)")
+        }
+    }
+
+    static func string(_ value: Value?, _ field: String, _ file: String) throws(RenderError) -> String? {
         switch value {
         case nil, .null?: return nil
         case .string(let s)?: return s
@@ -117,7 +242,7 @@ public struct Kustomization: Sendable {
         }
     }
 
-    private static func strings(_ value: Value?, _ field: String, _ file: String) throws(RenderError) -> [String] {
+    static func strings(_ value: Value?, _ field: String, _ file: String) throws(RenderError) -> [String] {
         switch value {
         case nil, .null?: return []
         case .list(let items)?:
@@ -134,7 +259,7 @@ public struct Kustomization: Sendable {
         }
     }
 
-    private static func stringMap(_ value: Value?, _ field: String, _ file: String) throws(RenderError) -> [(key: String, value: String)] {
+    static func stringMap(_ value: Value?, _ field: String, _ file: String) throws(RenderError) -> [(key: String, value: String)] {
         switch value {
         case nil, .null?: return []
         case .map(let m)?:

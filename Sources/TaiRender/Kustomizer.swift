@@ -20,6 +20,7 @@ public struct Kustomizer: Sendable {
     public func build(_ directory: String) throws(RenderError) -> [Resource] {
         let root = Path.normalize(directory)
         var resources = try accumulate(root, stack: [])
+        addHashSuffixes(&resources)
         try NameReferences.fix(&resources)
         return LegacyOrder.sorted(resources)
     }
@@ -96,8 +97,86 @@ public struct Kustomizer: Sendable {
                 resources.append(r)
             }
         }
+        let generator = Generator(fileSystem: fileSystem, kustomization: kustomization)
+        for args in kustomization.generators {
+            try absorb(generator.generate(args), into: &resources, file: file, field: args.field)
+        }
         try Transformers.apply(kustomization, to: &resources)
         return resources
+    }
+
+    /// Adds a generated object: appended when new; merged into, or replacing, the object of the
+    /// same identity (current or earlier) when its behavior says so.
+    private func absorb(_ generated: Resource, into resources: inout [Resource], file: String, field: String) throws(RenderError) {
+        let gvk = generated.gvk
+        let namespace = generated.effectiveNamespace
+        let matches = resources.indices.filter { i in
+            let r = resources[i]
+            guard r.gvk.group == gvk.group, r.gvk.version == gvk.version else { return false }
+            if r.kind == gvk.kind && r.name == generated.name && r.effectiveNamespace == namespace { return true }
+            return r.previousIDs.contains { $0.kind == gvk.kind && $0.name == generated.name && $0.namespace == namespace }
+        }
+        guard let index = matches.first else {
+            guard generated.behavior == .create else {
+                throw RenderError(
+                    path: file, field: field,
+                    message: "\(generated.identity) does not exist; cannot \(generated.behavior.rawValue) (behavior needs a base that generates it)")
+            }
+            resources.append(generated)
+            return
+        }
+        guard matches.count == 1 else {
+            throw RenderError(path: file, field: field, message: "\(generated.identity) matches several objects")
+        }
+        let old = resources[index]
+        var merged = generated
+        switch generated.behavior {
+        case .create:
+            throw RenderError(
+                path: file, field: field,
+                message: "\(generated.identity) already exists; set behavior to merge or replace")
+        case .merge:
+            for key in ["data", "binaryData"] {
+                if let oldData = old.object[key]?.mapValue {
+                    var data = oldData
+                    for (k, v) in generated.object[key]?.mapValue ?? [:] { data[k] = v }
+                    merged.object[key] = .map(data)
+                }
+            }
+        case .replace:
+            break
+        }
+        // Metadata comes from the existing object, the generated object's own labels and
+        // annotations winning; so do the name, namespace, rename history and hash option.
+        for key in ["labels", "annotations"] {
+            var combined = old.object[path: ["metadata", key]]?.mapValue ?? [:]
+            for (k, v) in generated.object[path: ["metadata", key]]?.mapValue ?? [:] { combined[k] = v }
+            if !combined.isEmpty { merged.object.set(path: ["metadata", key], to: .map(combined)) }
+        }
+        merged.object.set(path: ["metadata", "name"], to: .string(old.name))
+        if old.namespace.isEmpty {
+            if case .map(var metadata)? = merged.object["metadata"] {
+                metadata["namespace"] = nil
+                merged.object["metadata"] = .map(metadata)
+            }
+        } else {
+            merged.object.set(path: ["metadata", "namespace"], to: .string(old.namespace))
+        }
+        merged.previousIDs = old.previousIDs
+        merged.prefixes = old.prefixes
+        merged.suffixes = old.suffixes
+        merged.needsHashSuffix = old.needsHashSuffix
+        merged.behavior = .create
+        resources[index] = merged
+    }
+
+    /// Appends kustomize's content hash to the names of generated objects.
+    private func addHashSuffixes(_ resources: inout [Resource]) {
+        for i in resources.indices where resources[i].needsHashSuffix {
+            let hash = NameHash.suffix(for: resources[i].object)
+            resources[i].storePreviousID()
+            resources[i].object.set(path: ["metadata", "name"], to: .string("\(resources[i].name)-\(hash)"))
+        }
     }
 
     private func read(_ path: String) throws(RenderError) -> [UInt8] {

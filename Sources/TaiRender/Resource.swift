@@ -19,6 +19,10 @@ public struct Resource: Sendable {
     var previousIDs: [PreviousID] = []
     var prefixes: [String] = []
     var suffixes: [String] = []
+    /// A generated object whose name gets kustomize's content hash at the end of the build.
+    var needsHashSuffix = false
+    /// How a generated object meets an existing one of the same identity.
+    var behavior: GeneratorBehavior = .create
 
     init(object: Value, origin: String) {
         self.object = object

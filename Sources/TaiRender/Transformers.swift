@@ -13,6 +13,16 @@ enum Transformers {
         if !prefix.isEmpty || !suffix.isEmpty {
             try addNameAffixes(prefix: prefix, suffix: suffix, to: &resources, file: k.file)
         }
+        for (i, set) in k.labels.enumerated() where !set.pairs.isEmpty {
+            var specs = set.fields
+            if set.includeSelectors {
+                specs += BuiltinFieldSpecs.commonLabels
+            } else {
+                specs.append(FieldSpec("metadata/labels", create: true))
+                if set.includeTemplates { specs += BuiltinFieldSpecs.templateLabels }
+            }
+            try setEntries(set.pairs, specs: specs, in: &resources, file: k.file, field: "labels[\(i)]")
+        }
         if !k.commonLabels.isEmpty {
             try setEntries(k.commonLabels, specs: BuiltinFieldSpecs.commonLabels, in: &resources, file: k.file, field: "commonLabels")
         }
@@ -20,6 +30,9 @@ enum Transformers {
             try setEntries(
                 k.commonAnnotations, specs: BuiltinFieldSpecs.commonAnnotations, in: &resources, file: k.file,
                 field: "commonAnnotations")
+        }
+        for (i, replica) in k.replicas.enumerated() {
+            try setReplicas(replica, in: &resources, file: k.file, field: "replicas[\(i)]")
         }
         for (i, image) in k.images.enumerated() {
             try ImageUpdater(image, file: k.file, field: "images[\(i)]").apply(to: &resources)
@@ -101,6 +114,37 @@ enum Transformers {
                 }
             }
             resources[i].object = object
+        }
+    }
+
+    // MARK: replicas
+
+    /// Sets `spec.replicas` of the objects named `replica.name` (now or before a rename) whose
+    /// kind has replicas; kustomize insists that something matches.
+    static func setReplicas(_ replica: ReplicaOverride, in resources: inout [Resource], file: String, field: String) throws(RenderError) {
+        var found = false
+        for spec in BuiltinFieldSpecs.replicas {
+            for i in resources.indices {
+                let r = resources[i]
+                let names = [r.name] + r.previousIDs.map(\.name)
+                let kinds = [r.kind] + r.previousIDs.map(\.kind)
+                guard names.contains(replica.name),
+                    kinds.contains(where: { spec.selector.matches(GroupVersionKind(group: r.gvk.group, version: r.gvk.version, kind: $0)) })
+                else { continue }
+                found = true
+                do {
+                    try spec.apply(to: &resources[i].object, createKind: .scalar) { node throws(FieldSpecError) in
+                        node = .int(replica.count)
+                    }
+                } catch {
+                    throw RenderError(path: file, field: field, message: "\(r.identity): \(error.message)")
+                }
+            }
+        }
+        if !found {
+            throw RenderError(
+                path: file, field: field,
+                message: "resource with name \(replica.name) does not match a config with the following GVK [~G_~V_Deployment ~G_~V_ReplicationController ~G_~V_ReplicaSet ~G_~V_StatefulSet]")
         }
     }
 

@@ -63,7 +63,7 @@ struct RenderErrorTests {
     }
 
     @Test("fields kustomize has but tai-gitops does not are refused by name", arguments: [
-        "patches", "configMapGenerator", "components", "replacements", "helmCharts", "vars", "labels",
+        "patches", "components", "replacements", "helmCharts", "vars", "patchesStrategicMerge", "patchesJson6902",
     ])
     func unsupported(field: String) {
         expectError(
