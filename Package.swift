@@ -44,6 +44,7 @@ let package = Package(
         .target(
             name: "TaiCore",
             dependencies: [.product(name: "OrderedCollections", package: "swift-collections")],
+            resources: [.copy("Resources/list-semantics.json")],
             swiftSettings: swiftSettings
         ),
 

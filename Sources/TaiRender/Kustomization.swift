@@ -17,6 +17,19 @@ public struct LabelSet: Sendable {
     var fields: [FieldSpec]
 }
 
+/// A `patches`, `patchesStrategicMerge` or `patchesJson6902` entry, not yet loaded.
+struct PatchSpec: Sendable {
+    enum Kind: Sendable { case any, strategicMerge, json6902 }
+    var kind: Kind
+    var field: String
+    /// A file relative to the kustomization, or nil for an inline patch.
+    var path: String?
+    var inline: String?
+    var target: Selector?
+    var allowNameChange = false
+    var allowKindChange = false
+}
+
 /// A `replicas` entry.
 public struct ReplicaOverride: Sendable, Equatable {
     public var name: String
@@ -31,6 +44,9 @@ public struct Kustomization: Sendable {
     /// The directory the kustomization lives in; relative paths start here.
     public var directory: String
     public var resources: [String] = []
+    public var components: [String] = []
+    /// Whether this is a `kind: Component` (applied to its includer's resources).
+    public var isComponent = false
     public var namespace: String?
     public var namePrefix: String?
     public var nameSuffix: String?
@@ -50,15 +66,17 @@ public struct Kustomization: Sendable {
     /// Fields kustomize v5.5.0 accepts that this renderer does not implement yet. Meeting one
     /// is an error that names it: silently ignoring it would render something else.
     static let unsupportedFields: Set<String> = [
-        "patches", "patchesStrategicMerge", "patchesJson6902", "components", "crds", "replacements", "vars",
+         "crds", "replacements", "vars",
         "helmCharts", "helmGlobals", "helmChartInflationGenerator", "generators", "transformers",
         "validators", "openapi", "configurations", "sortOptions", "buildMetadata", "metadata",
     ]
 
+    var patches: [PatchSpec] = []
+
     static let supportedFields: Set<String> = [
         "apiVersion", "kind", "resources", "bases", "namespace", "namePrefix", "nameSuffix",
         "commonLabels", "commonAnnotations", "images", "labels", "replicas", "configMapGenerator",
-        "secretGenerator", "generatorOptions",
+        "secretGenerator", "generatorOptions", "components", "patches", "patchesStrategicMerge", "patchesJson6902",
     ]
 
     /// Reads a kustomization from its parsed YAML.
@@ -79,10 +97,11 @@ public struct Kustomization: Sendable {
                 throw RenderError(path: file, field: key, message: "unknown field in Kustomization")
             }
         }
-        if let kind = try Self.string(fields["kind"], "kind", file), kind != "Kustomization" {
-            throw RenderError(
-                path: file, field: "kind",
-                message: "kind '\(kind)' is not supported here (expected 'Kustomization')")
+        switch try Self.string(fields["kind"], "kind", file) {
+        case nil, "", "Kustomization"?: break
+        case "Component"?: isComponent = true
+        case let kind?:
+            throw RenderError(path: file, field: "kind", message: "unknown kind '\(kind)' (expected Kustomization or Component)")
         }
         if let apiVersion = try Self.string(fields["apiVersion"], "apiVersion", file),
             !apiVersion.hasPrefix("kustomize.config.k8s.io/")
@@ -95,6 +114,7 @@ public struct Kustomization: Sendable {
         }
         resources = try Self.strings(fields["resources"], "resources", file)
             + Self.strings(fields["bases"], "bases", file)
+        components = try Self.strings(fields["components"], "components", file)
         namespace = try Self.string(fields["namespace"], "namespace", file)
         namePrefix = try Self.string(fields["namePrefix"], "namePrefix", file)
         nameSuffix = try Self.string(fields["nameSuffix"], "nameSuffix", file)
@@ -102,6 +122,7 @@ public struct Kustomization: Sendable {
         commonAnnotations = try Self.stringMap(fields["commonAnnotations"], "commonAnnotations", file)
         try parseLabelsAndReplicas(fields, file: file)
         try parseGenerators(fields, file: file)
+        try parsePatches(fields, file: file)
         if let images = fields["images"], !images.isNull {
             guard case .list(let entries) = images else {
                 throw RenderError(path: file, field: "images", message: "expected a list, found a \(images.typeName)")
@@ -203,6 +224,60 @@ public struct Kustomization: Sendable {
             annotations: try stringMap(m["annotations"], "\(field).annotations", file),
             disableNameSuffixHash: try bool(m["disableNameSuffixHash"], "\(field).disableNameSuffixHash", file),
             immutable: try bool(m["immutable"], "\(field).immutable", file))
+    }
+
+    private mutating func parsePatches(_ fields: ValueMap, file: String) throws(RenderError) {
+        for (i, entry) in try Self.list(fields["patchesStrategicMerge"], "patchesStrategicMerge", file).enumerated() {
+            let field = "patchesStrategicMerge[\(i)]"
+            guard case .string(let text) = entry else {
+                throw RenderError(path: file, field: field, message: "expected a file name or an inline patch, found a \(entry.typeName)")
+            }
+            // kustomize takes a one-line entry as a file, anything longer as the patch itself.
+            let isInline = text.contains("\n")
+            patches.append(PatchSpec(kind: .strategicMerge, field: field, path: isInline ? nil : text, inline: isInline ? text : nil))
+        }
+        for (i, entry) in try Self.list(fields["patches"], "patches", file).enumerated() {
+            let field = "patches[\(i)]"
+            let m = try Self.map(entry, field, file, allowed: ["path", "patch", "target", "options"])
+            var spec = try patchSource(m, kind: .any, field: field, file: file)
+            if let options = m["options"] {
+                let o = try Self.map(options, "\(field).options", file, allowed: ["allowNameChange", "allowKindChange"])
+                spec.allowNameChange = try Self.bool(o["allowNameChange"], "\(field).options.allowNameChange", file)
+                spec.allowKindChange = try Self.bool(o["allowKindChange"], "\(field).options.allowKindChange", file)
+            }
+            patches.append(spec)
+        }
+        for (i, entry) in try Self.list(fields["patchesJson6902"], "patchesJson6902", file).enumerated() {
+            let field = "patchesJson6902[\(i)]"
+            let m = try Self.map(entry, field, file, allowed: ["path", "patch", "target"])
+            let spec = try patchSource(m, kind: .json6902, field: field, file: file)
+            guard spec.target != nil else {
+                throw RenderError(path: file, field: "\(field).target", message: "a JSON 6902 patch needs a target")
+            }
+            patches.append(spec)
+        }
+    }
+
+    private func patchSource(_ m: ValueMap, kind: PatchSpec.Kind, field: String, file: String) throws(RenderError) -> PatchSpec {
+        let path = try Self.string(m["path"], "\(field).path", file)
+        let inline = try Self.string(m["patch"], "\(field).patch", file)
+        if path != nil && inline != nil {
+            throw RenderError(path: file, field: field, message: "a patch takes either 'path' or 'patch', not both")
+        }
+        if path == nil && inline == nil {
+            throw RenderError(path: file, field: field, message: "a patch needs 'path' or 'patch'")
+        }
+        var target: Selector?
+        if let t = m["target"], !t.isNull {
+            let tm = try Self.map(
+                t, "\(field).target", file,
+                allowed: ["group", "version", "kind", "name", "namespace", "labelSelector", "annotationSelector"])
+            func s(_ key: String) throws(RenderError) -> String? { try Self.string(tm[key], "\(field).target.\(key)", file) }
+            target = Selector(
+                group: try s("group"), version: try s("version"), kind: try s("kind"), name: try s("name"),
+                namespace: try s("namespace"), labelSelector: try s("labelSelector"), annotationSelector: try s("annotationSelector"))
+        }
+        return PatchSpec(kind: kind, field: field, path: path, inline: inline, target: target)
     }
 
     static func list(_ value: Value?, _ field: String, _ file: String) throws(RenderError) -> [Value] {

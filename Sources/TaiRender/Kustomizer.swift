@@ -49,7 +49,19 @@ public struct Kustomizer: Sendable {
         return file
     }
 
+    /// Builds a kustomization directory into a fresh set of resources.
     private func accumulate(_ directory: String, stack: [String]) throws(RenderError) -> [Resource] {
+        var resources: [Resource] = []
+        try accumulateTarget(directory, stack: stack, into: &resources, asComponent: false)
+        return resources
+    }
+
+    /// Reads one kustomization into `resources`: its resources, then its components (each
+    /// working on everything accumulated so far), then its generators and transformers. A
+    /// component adds to its includer's resources instead of starting its own.
+    private func accumulateTarget(
+        _ directory: String, stack: [String], into resources: inout [Resource], asComponent: Bool
+    ) throws(RenderError) {
         guard fileSystem.exists(directory) else {
             throw RenderError(path: directory, message: "no such directory")
         }
@@ -59,9 +71,33 @@ public struct Kustomizer: Sendable {
         let file = try kustomizationFile(in: directory)
         let kustomization = try Kustomization(parsing: parseSingleDocument(file), file: file)
         for warning in kustomization.deprecations { onWarning?(warning) }
+        if asComponent && !kustomization.isComponent {
+            throw RenderError(path: file, field: "kind", message: "expected kind 'Component' for a directory listed in components")
+        }
+        if !asComponent && kustomization.isComponent && !stack.isEmpty {
+            throw RenderError(path: file, field: "kind", message: "a Component must be listed in components, not in resources")
+        }
 
-        var resources: [Resource] = []
-        var ids: Set<String> = []
+        var ids = Set(resources.map(Transformers.idKey))
+        func add(_ loaded: [Resource], field: String) throws(RenderError) {
+            for r in loaded {
+                guard ids.insert(Transformers.idKey(r)).inserted else {
+                    throw RenderError(
+                        path: file, field: field,
+                        message: "may not add resource with an already registered id: \(r.identity) (from \(r.origin))")
+                }
+                resources.append(r)
+            }
+        }
+        func checkCycle(_ path: String, field: String, entry: String) throws(RenderError) {
+            if stack.contains(path) || path == directory {
+                let chain = (stack + [directory, path]).map { Path.relative($0, to: Path.directory(of: stack.first ?? directory)) }
+                throw RenderError(
+                    path: file, field: field,
+                    message: "cycle: '\(entry)' includes a kustomization that includes it (\(chain.joined(separator: " → ")))")
+            }
+        }
+
         for (i, entry) in kustomization.resources.enumerated() {
             let field = "resources[\(i)]"
             if entry.contains("://") || entry.hasPrefix("github.com/") || entry.hasPrefix("git@") {
@@ -73,36 +109,32 @@ public struct Kustomizer: Sendable {
             guard fileSystem.exists(path) else {
                 throw RenderError(path: file, field: field, message: "'\(entry)' does not exist (looked for \(path))")
             }
-            let loaded: [Resource]
             if fileSystem.isDirectory(path) {
-                if stack.contains(path) || path == directory {
-                    throw RenderError(path: file, field: field, message: "cycle: '\(entry)' includes a kustomization that includes it")
-                }
-                loaded = try accumulate(path, stack: stack + [directory])
+                try checkCycle(path, field: field, entry: entry)
+                try add(try accumulate(path, stack: stack + [directory]), field: field)
             } else {
                 guard Path.isWithin(path, root: directory) else {
                     throw RenderError(
                         path: file, field: field,
                         message: "security; file '\(path)' is not in or below '\(directory)' (kustomize's load restrictions)")
                 }
-                loaded = try loadResources(path)
+                try add(try loadResources(path), field: field)
             }
-            for r in loaded {
-                let key = Transformers.idKey(r)
-                guard ids.insert(key).inserted else {
-                    throw RenderError(
-                        path: file, field: field,
-                        message: "may not add resource with an already registered id: \(r.identity) (from \(r.origin))")
-                }
-                resources.append(r)
+        }
+        for (i, entry) in kustomization.components.enumerated() {
+            let field = "components[\(i)]"
+            let path = Path.join(directory, entry)
+            guard fileSystem.isDirectory(path) else {
+                throw RenderError(path: file, field: field, message: "'\(entry)' is not a directory holding a Component")
             }
+            try checkCycle(path, field: field, entry: entry)
+            try accumulateTarget(path, stack: stack + [directory], into: &resources, asComponent: true)
         }
         let generator = Generator(fileSystem: fileSystem, kustomization: kustomization)
         for args in kustomization.generators {
             try absorb(generator.generate(args), into: &resources, file: file, field: args.field)
         }
-        try Transformers.apply(kustomization, to: &resources)
-        return resources
+        try Transformers.apply(kustomization, to: &resources, fileSystem: fileSystem)
     }
 
     /// Adds a generated object: appended when new; merged into, or replacing, the object of the

@@ -4,7 +4,10 @@ import TaiCore
 /// The built-in transformers a kustomization's fields ask for, applied in kustomize's order:
 /// namespace, name prefix and suffix, labels, annotations, images.
 enum Transformers {
-    static func apply(_ k: Kustomization, to resources: inout [Resource]) throws(RenderError) {
+    static func apply(_ k: Kustomization, to resources: inout [Resource], fileSystem: any RenderFileSystem) throws(RenderError) {
+        let patcher = Patcher(fileSystem: fileSystem, kustomization: k)
+        for spec in k.patches where spec.kind == .strategicMerge { try patcher.apply(spec, to: &resources) }
+        for spec in k.patches where spec.kind == .any { try patcher.apply(spec, to: &resources) }
         if let namespace = k.namespace, !namespace.isEmpty {
             try setNamespace(namespace, in: &resources, file: k.file)
         }
@@ -31,6 +34,7 @@ enum Transformers {
                 k.commonAnnotations, specs: BuiltinFieldSpecs.commonAnnotations, in: &resources, file: k.file,
                 field: "commonAnnotations")
         }
+        for spec in k.patches where spec.kind == .json6902 { try patcher.apply(spec, to: &resources) }
         for (i, replica) in k.replicas.enumerated() {
             try setReplicas(replica, in: &resources, file: k.file, field: "replicas[\(i)]")
         }

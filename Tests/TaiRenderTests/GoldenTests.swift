@@ -23,6 +23,14 @@ struct GoldenTests {
         }
         let expected = try String(contentsOfFile: dir + "/expected.yaml", encoding: .utf8)
         let rendered = try Kustomizer().render(dir + "/input/" + target)
+        // A scenario with a `known-divergence` file documents a difference not fixed yet: it is
+        // reported as a known issue, and flagged the day it starts to match.
+        if let divergence = try? String(contentsOfFile: dir + "/known-divergence", encoding: .utf8) {
+            withKnownIssue(Comment(rawValue: divergence)) {
+                #expect(rendered == expected, "scenario \(name) differs from kubectl kustomize")
+            }
+            return
+        }
         #expect(rendered == expected, "scenario \(name) differs from kubectl kustomize")
     }
 

@@ -63,7 +63,7 @@ struct RenderErrorTests {
     }
 
     @Test("fields kustomize has but tai-gitops does not are refused by name", arguments: [
-        "patches", "components", "replacements", "helmCharts", "vars", "patchesStrategicMerge", "patchesJson6902",
+        "replacements", "helmCharts", "vars", "crds", "transformers", "sortOptions", "buildMetadata",
     ])
     func unsupported(field: String) {
         expectError(
@@ -114,6 +114,58 @@ struct RenderErrorTests {
         expectError(
             ["/repo/kustomization.yaml": "resources:\n- d.yaml\n", "/repo/d.yaml": "apiVersion: v1\nkind: ConfigMap\n"],
             path: "/repo/d.yaml", contains: "ConfigMap has no 'metadata.name'")
+    }
+
+    @Test("patches: a target that is not there, malformed and invalid patches")
+    func patches() {
+        let base = ["/repo/d.yaml": Self.deployment]
+        expectError(
+            base.merging(["/repo/kustomization.yaml": "resources:\n- d.yaml\npatches:\n- path: p.yaml\n", "/repo/p.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: other\nspec:\n  replicas: 2\n"]) { $1 },
+            path: "/repo/p.yaml", line: 1, contains: "no resource matches strategic merge patch \"Deployment.v1.apps/other.[noNs]\"")
+        expectError(
+            base.merging(["/repo/kustomization.yaml": "resources:\n- d.yaml\npatches:\n- path: p.yaml\n", "/repo/p.yaml": "spec: [unclosed\n"]) { $1 },
+            path: "/repo/p.yaml", line: 2, contains: "did not find expected")
+        expectError(
+            base.merging([
+                "/repo/kustomization.yaml": "resources:\n- d.yaml\npatches:\n- target:\n    kind: Deployment\n  patch: |-\n    - op: remove\n      path: /spec/missing\n"
+            ]) { $1 },
+            path: "/repo/kustomization.yaml", field: "patches[0]", contains: "remove operation does not apply: doc is missing path: /spec/missing")
+        expectError(
+            base.merging([
+                "/repo/kustomization.yaml": "resources:\n- d.yaml\npatches:\n- target:\n    kind: Deployment\n  patch: |-\n    - op: jump\n      path: /spec\n"
+            ]) { $1 },
+            path: "/repo/kustomization.yaml", field: "patches[0]", contains: "unknown op 'jump'")
+        expectError(
+            base.merging(["/repo/kustomization.yaml": "resources:\n- d.yaml\npatches:\n- patch: |-\n    - op: add\n      path: /a\n      value: 1\n"]) { $1 },
+            path: "/repo/kustomization.yaml", field: "patches[0]", contains: "a JSON 6902 patch needs a target")
+        expectError(
+            base.merging(["/repo/kustomization.yaml": "resources:\n- d.yaml\npatches:\n- path: ../outside.yaml\n"]) { $1 },
+            path: "/repo/kustomization.yaml", field: "patches[0]", contains: "is not in or below")
+    }
+
+    @Test("components, generators and replicas refuse what kustomize refuses")
+    func componentsGeneratorsReplicas() {
+        expectError(
+            ["/repo/kustomization.yaml": "components:\n- ../c\n", "/c/kustomization.yaml": "resources: []\n"],
+            path: "/c/kustomization.yaml", field: "kind", contains: "expected kind 'Component'")
+        expectError(
+            ["/repo/kustomization.yaml": "resources:\n- c\n", "/repo/c/kustomization.yaml": "kind: Component\n"],
+            path: "/repo/c/kustomization.yaml", field: "kind", contains: "must be listed in components")
+        expectError(
+            ["/repo/kustomization.yaml": "configMapGenerator:\n- name: x\n  behavior: merge\n  literals: [a=b]\n"],
+            path: "/repo/kustomization.yaml", field: "configMapGenerator[0]", contains: "does not exist; cannot merge")
+        expectError(
+            ["/repo/kustomization.yaml": "configMapGenerator:\n- name: x\n  literals: [novalue]\n"],
+            path: "/repo/kustomization.yaml", field: "configMapGenerator[0].literals[0]", contains: "expected key=value")
+        expectError(
+            ["/repo/kustomization.yaml": "configMapGenerator:\n- name: x\n  files: [missing.txt]\n"],
+            path: "/repo/kustomization.yaml", field: "configMapGenerator[0].files[0]", contains: "'missing.txt' does not exist")
+        expectError(
+            ["/repo/kustomization.yaml": "resources:\n- d.yaml\nreplicas:\n- name: nothing\n  count: 2\n", "/repo/d.yaml": Self.deployment],
+            path: "/repo/kustomization.yaml", field: "replicas[0]", contains: "resource with name nothing does not match")
+        expectError(
+            ["/repo/a/kustomization.yaml": "components:\n- ../b\n", "/repo/b/kustomization.yaml": "kind: Component\ncomponents:\n- ../b\n"], "/repo/a",
+            path: "/repo/b/kustomization.yaml", field: "components[0]", contains: "cycle")
     }
 
     @Test("a file that is not UTF-8")

@@ -1,0 +1,80 @@
+import Foundation
+
+/// What the built-in Kubernetes types say about merging their fields: strategic-merge patch
+/// strategies and keys, server-side-apply list types and keys, and which struct a field holds.
+///
+/// Read from `list-semantics.json` (Kubernetes 1.32 type definitions), bundled with this module.
+public struct KubeSchema: Sendable {
+    /// One field of a type.
+    public struct Field: Sendable, Equatable {
+        /// The field's type: a struct type name (`core/v1.Container`), a scalar name, or
+        /// `map[string]X`; for a list, the element type.
+        public var type: String
+        public var isList: Bool
+        public var patchStrategy: String?
+        public var patchMergeKey: String?
+        public var listType: String?
+        public var listMapKeys: [String]
+    }
+
+    private let types: [String: [String: Field]]
+    private let kinds: [String: String]
+    /// Notes on how kustomize's embedded (v1.21.2) schema differs; see `list-semantics.md`.
+    public let kustomizeKindsAbsent: Set<String>
+    public let kustomizeMergeListsMissing: Set<String>
+    public let kustomizePatchStrategyRemoved: Set<String>
+
+    /// The schema bundled with tai-gitops.
+    public static let builtin: KubeSchema = {
+        guard let url = Bundle.module.url(forResource: "list-semantics", withExtension: "json"),
+            let data = try? Data(contentsOf: url), let value = try? JSON.parse([UInt8](data))
+        else {
+            // The file is part of the module; without it the build itself is broken.
+            fatalError("tai-gitops: the bundled list-semantics.json is missing or unreadable")
+        }
+        return KubeSchema(value)
+    }()
+
+    init(_ root: Value) {
+        var types: [String: [String: Field]] = [:]
+        for (name, entry) in root.mapValue ?? [:] where !name.hasPrefix("_") {
+            var fields: [String: Field] = [:]
+            for (fieldName, info) in entry.mapValue ?? [:] where !fieldName.hasPrefix("_") {
+                fields[fieldName] = Field(
+                    type: info["type"]?.stringValue ?? "",
+                    isList: info["list"]?.boolValue ?? false,
+                    patchStrategy: info["patchStrategy"]?.stringValue,
+                    patchMergeKey: info["patchMergeKey"]?.stringValue,
+                    listType: info["listType"]?.stringValue,
+                    listMapKeys: info["listMapKeys"]?.listValue?.compactMap(\.stringValue) ?? [])
+            }
+            types[name] = fields
+        }
+        self.types = types
+        var kinds: [String: String] = [:]
+        for (key, type) in root["_kinds"]?.mapValue ?? [:] { kinds[key] = type.stringValue }
+        self.kinds = kinds
+        let kustomize = root["_kustomize"]
+        kustomizeKindsAbsent = Set(kustomize?["kindsAbsentFromBuiltinSchema"]?.listValue?.compactMap(\.stringValue) ?? [])
+        kustomizeMergeListsMissing = Set(kustomize?["mergeListsMissingFromBuiltinSchema"]?.listValue?.compactMap(\.stringValue) ?? [])
+        kustomizePatchStrategyRemoved = Set(
+            kustomize?["patchMetadataDifferences"]?.listValue?.compactMap { entry -> String? in
+                guard let field = entry["field"]?.stringValue, entry["kustomizeSchema"]?.listValue?.first == .null else { return nil }
+                return field
+            } ?? [])
+    }
+
+    /// The type name of a kind's objects: `apps/v1` + `Deployment` → `apps/v1.Deployment`.
+    public func typeName(apiVersion: String, kind: String) -> String? {
+        let groupVersion = apiVersion.contains("/") ? apiVersion : "core/" + apiVersion
+        return kinds["\(groupVersion)/\(kind)"]
+    }
+
+    /// A field of a struct type.
+    public func field(_ name: String, of type: String) -> Field? {
+        types[type]?[name]
+    }
+
+    /// Whether a type name is a struct this schema describes.
+    public func isStruct(_ type: String) -> Bool { types[type] != nil }
+}

@@ -1,0 +1,147 @@
+import TaiCore
+import TaiYAML
+
+/// Applies a kustomization's patches: strategic-merge patches (by the patch's own identity or
+/// by a target selector) and JSON 6902 patches (by target).
+struct Patcher {
+    let fileSystem: any RenderFileSystem
+    let kustomization: Kustomization
+
+    /// One loaded patch: its documents and what kind of patch they are.
+    enum Loaded {
+        case strategicMerge([YAMLDocument])
+        case json6902(JSONPatch)
+    }
+
+    func load(_ spec: PatchSpec) throws(RenderError) -> (Loaded, source: String) {
+        let file = kustomization.file
+        let source: String
+        let bytes: [UInt8]
+        if let path = spec.path {
+            source = Path.join(kustomization.directory, path)
+            guard Path.isWithin(source, root: kustomization.directory) else {
+                throw RenderError(
+                    path: file, field: spec.field,
+                    message: "security; file '\(source)' is not in or below '\(kustomization.directory)' (kustomize's load restrictions)")
+            }
+            guard let contents = fileSystem.contents(of: source) else {
+                throw RenderError(path: file, field: spec.field, message: "patch file '\(path)' does not exist")
+            }
+            bytes = contents
+        } else {
+            source = file
+            bytes = Array((spec.inline ?? "").utf8)
+        }
+        let documents: [YAMLDocument]
+        do {
+            documents = try YAML.parseDocuments(bytes, file: source).filter { !$0.value.isNull }
+        } catch {
+            if spec.path == nil {
+                throw RenderError(path: file, field: "\(spec.field).patch", message: "malformed inline patch: \(error.message) (line \(error.line) of the patch)")
+            }
+            throw RenderError(path: source, line: error.line, column: error.column, message: error.message)
+        }
+        let isList = documents.count == 1 && documents[0].value.listValue != nil
+        if documents.isEmpty || (spec.kind == .json6902 && !isList) {
+            throw RenderError(path: source, field: spec.field, message: "unable to parse SM or JSON patch: expected a list of JSON 6902 operations or an object")
+        }
+        if spec.kind == .json6902 || (spec.kind == .any && isList) {
+            guard spec.target != nil else {
+                throw RenderError(path: file, field: spec.field, message: "a JSON 6902 patch needs a target")
+            }
+            do {
+                return (.json6902(try JSONPatch(documents[0].value)), source)
+            } catch {
+                throw RenderError(path: source, field: spec.field, message: "invalid JSON 6902 patch: \(error.message)")
+            }
+        }
+        for document in documents where document.value.mapValue == nil {
+            throw RenderError(path: source, line: document.line, message: "a strategic merge patch must be a map")
+        }
+        return (.strategicMerge(documents), source)
+    }
+
+    func apply(_ spec: PatchSpec, to resources: inout [Resource]) throws(RenderError) {
+        let (loaded, source) = try load(spec)
+        let file = kustomization.file
+        let selected: [Int]?
+        if let target = spec.target {
+            let compiled = try target.compile(file: file, field: "\(spec.field).target")
+            selected = resources.indices.filter { compiled.selects(resources[$0]) }
+        } else {
+            selected = nil
+        }
+        switch loaded {
+        case .json6902(let patch):
+            for i in selected ?? [] {
+                do {
+                    resources[i].object = try patch.apply(to: resources[i].object)
+                } catch {
+                    throw RenderError(path: source, field: spec.field, message: "\(resources[i].identity): \(error.message)")
+                }
+            }
+        case .strategicMerge(let documents):
+            let merger = StrategicMerge(schema: .builtin)
+            for document in documents {
+                let targets: [Int]
+                if let selected {
+                    targets = selected
+                } else {
+                    targets = [try findTarget(of: document, in: resources, source: source, field: spec.field)]
+                }
+                var deleted: [Int] = []
+                for i in targets {
+                    var patch = document.value
+                    let target = resources[i].object
+                    if !spec.allowNameChange {
+                        patch.set(path: ["metadata", "name"], to: target[path: ["metadata", "name"]] ?? .null)
+                    }
+                    if case .string(let ns)? = target[path: ["metadata", "namespace"]] {
+                        patch.set(path: ["metadata", "namespace"], to: .string(ns))
+                    }
+                    if !spec.allowKindChange {
+                        patch["apiVersion"] = target["apiVersion"]
+                        patch["kind"] = target["kind"]
+                    }
+                    do {
+                        if let merged = try merger.apply(patch, to: target) {
+                            resources[i].object = merged
+                        } else {
+                            deleted.append(i)
+                        }
+                    } catch {
+                        throw RenderError(path: source, line: document.line, message: "\(resources[i].identity): \(error.message)")
+                    }
+                }
+                for i in deleted.reversed() { resources.remove(at: i) }
+            }
+        }
+    }
+
+    /// The one object a strategic merge patch without a target names by its own kind,
+    /// apiVersion, name and namespace (current or earlier).
+    private func findTarget(of document: YAMLDocument, in resources: [Resource], source: String, field: String) throws(RenderError) -> Int {
+        let patch = document.value
+        guard let gvk = patch.gvk, let name = patch.name else {
+            throw RenderError(
+                path: source, line: document.line,
+                message: "a strategic merge patch without a target needs apiVersion, kind and metadata.name")
+        }
+        let namespace = ClusterScope.effectiveNamespace(patch.namespace, kind: gvk.kind)
+        let matches = resources.indices.filter { i in
+            let r = resources[i]
+            guard r.gvk.group == gvk.group, r.gvk.version == gvk.version else { return false }
+            if r.kind == gvk.kind, r.name == name, r.effectiveNamespace == namespace { return true }
+            return r.previousIDs.contains { $0.kind == gvk.kind && $0.name == name && $0.namespace == namespace }
+        }
+        let id = "\(gvk.kind).\(gvk.version)\(gvk.group.isEmpty ? "" : "." + gvk.group)/\(name).\(patch.namespace.isEmpty ? "[noNs]" : patch.namespace)"
+        guard matches.count == 1 else {
+            throw RenderError(
+                path: source, line: document.line,
+                message: matches.isEmpty
+                    ? "no resource matches strategic merge patch \"\(id)\": no matches for Id \(id); failed to find unique target for patch \(id)"
+                    : "multiple resources match strategic merge patch \"\(id)\"")
+        }
+        return matches[0]
+    }
+}
