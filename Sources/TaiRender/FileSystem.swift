@@ -79,6 +79,7 @@ public enum Path {
     public static func isWithin(_ path: String, root: String) -> Bool {
         let p = normalize(path)
         let r = normalize(root)
+        if r == "." { return !p.hasPrefix("/") && p != ".." && !p.hasPrefix("../") }
         return p == r || p.hasPrefix(r == "/" ? "/" : r + "/")
     }
 

@@ -183,3 +183,15 @@ struct RenderErrorTests {
         }
     }
 }
+
+@Suite("Paths")
+struct PathTests {
+    @Test("containment, relative and absolute", arguments: [
+        ("cm.yaml", ".", true), ("sub/x.yaml", ".", true), ("../x.yaml", ".", false), ("/etc/passwd", ".", false),
+        ("/repo/a/b.yaml", "/repo/a", true), ("/repo/ab.yaml", "/repo/a", false), ("/repo/a/../b.yaml", "/repo/a", false),
+        ("app/../app/x.yaml", "app", true), ("app/../x.yaml", "app", false),
+    ])
+    func within(path: String, root: String, expected: Bool) {
+        #expect(Path.isWithin(path, root: root) == expected)
+    }
+}
