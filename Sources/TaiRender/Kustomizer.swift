@@ -211,9 +211,15 @@ public struct Kustomizer: Sendable {
         }
     }
 
+    /// The largest file a render reads; a bigger one is refused rather than exhausting memory.
+    public static let maxFileSize = 32 << 20
+
     private func read(_ path: String) throws(RenderError) -> [UInt8] {
         guard let bytes = fileSystem.contents(of: path) else {
             throw RenderError(path: path, message: "cannot read file")
+        }
+        guard bytes.count <= Self.maxFileSize else {
+            throw RenderError(path: path, message: "file is \(bytes.count >> 20) MiB, more than the \(Self.maxFileSize >> 20) MiB tai-gitops reads")
         }
         return bytes
     }

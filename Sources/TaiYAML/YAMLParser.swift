@@ -68,9 +68,18 @@ final class LibYAMLParser {
     }
 
     private enum Frame {
-        case sequence(items: [Value], anchor: String?)
+        case sequence(items: [Value], anchor: String?, size: Int)
         case mapping(Mapping)
     }
+
+    /// Deeper nesting than this is refused (no Kubernetes object comes close).
+    static let maxDepth = 512
+    /// Adds node counts, saturating just above the limit so a bomb cannot overflow them.
+    private static func add(_ a: Int, _ b: Int) -> Int { min(a + b, maxExpandedNodes + 1) }
+
+    /// A document may not expand to more nodes than this once aliases are followed: an alias
+    /// bomb ("billion laughs") is refused instead of eating memory and time downstream.
+    static let maxExpandedNodes = 4_000_000
 
     private struct Mapping {
         var map = ValueMap()
@@ -80,6 +89,7 @@ final class LibYAMLParser {
         var keyColumn = 0
         var merges: [ValueMap] = []
         var anchor: String?
+        var size = 1
     }
 
     private func error(_ message: String, line: Int, column: Int) -> YAMLError {
@@ -117,7 +127,7 @@ final class LibYAMLParser {
     func parseStream() throws(YAMLError) -> [YAMLDocument] {
         var documents: [YAMLDocument] = []
         var stack: [Frame] = []
-        var anchors: [String: Value] = [:]
+        var anchors: [String: (value: Value, size: Int)] = [:]
         var root: Value?
         var documentStartLine = 1
         var documentLine: Int?
@@ -129,16 +139,22 @@ final class LibYAMLParser {
         }
 
         /// Hands a finished node to its parent (or makes it the document root).
-        func complete(_ value: Value, keyText: String?, line: Int, column: Int) throws(YAMLError) {
+        func complete(_ value: Value, size: Int, keyText: String?, line: Int, column: Int) throws(YAMLError) {
             guard let top = stack.popLast() else {
+                guard size <= Self.maxExpandedNodes else {
+                    throw self.error(
+                        "the document expands to \(size) nodes through aliases (more than \(Self.maxExpandedNodes)); refusing it",
+                        line: line, column: column)
+                }
                 root = value
                 return
             }
             switch top {
-            case .sequence(var items, let anchor):
+            case .sequence(var items, let anchor, let total):
                 items.append(value)
-                stack.append(.sequence(items: items, anchor: anchor))
+                stack.append(.sequence(items: items, anchor: anchor, size: Self.add(total, size)))
             case .mapping(var m):
+                m.size = Self.add(m.size, size)
                 if let key = m.key {
                     if m.keyIsMerge {
                         switch value {
@@ -197,10 +213,13 @@ final class LibYAMLParser {
                 documents.append(YAMLDocument(value: root ?? .null, line: documentLine ?? documentStartLine))
             case YAML_ALIAS_EVENT:
                 let name = string(event.data.alias.anchor) ?? ""
-                guard let value = anchors[name] else {
+                guard let anchored = anchors[name] else {
                     throw error("unknown anchor '\(name)' referenced", line: line, column: column)
                 }
-                try complete(value, keyText: nil, line: line, column: column)
+                guard anchored.size <= Self.maxExpandedNodes else {
+                    throw error("alias '\(name)' expands to too many nodes; refusing the document", line: line, column: column)
+                }
+                try complete(anchored.value, size: anchored.size, keyText: nil, line: line, column: column)
             case YAML_SCALAR_EVENT:
                 let scalar = event.data.scalar
                 let text = String(
@@ -208,7 +227,7 @@ final class LibYAMLParser {
                 let value = try resolve(
                     text, tag: string(scalar.tag), plain: scalar.style == YAML_PLAIN_SCALAR_STYLE,
                     line: line, column: column)
-                if let anchor = string(scalar.anchor) { anchors[anchor] = value }
+                if let anchor = string(scalar.anchor) { anchors[anchor] = (value, 1) }
                 // A plain `<<` key is YAML's merge key.
                 if case .mapping(var m)? = stack.last, m.key == nil, scalar.style == YAML_PLAIN_SCALAR_STYLE,
                     text == "<<", scalar.tag == nil
@@ -220,18 +239,24 @@ final class LibYAMLParser {
                     m.keyColumn = column
                     stack.append(.mapping(m))
                 } else {
-                    try complete(value, keyText: text, line: line, column: column)
+                    try complete(value, size: 1, keyText: text, line: line, column: column)
                 }
             case YAML_SEQUENCE_START_EVENT:
-                stack.append(.sequence(items: [], anchor: string(event.data.sequence_start.anchor)))
+                guard stack.count < Self.maxDepth else {
+                    throw error("nesting deeper than \(Self.maxDepth) levels", line: line, column: column)
+                }
+                stack.append(.sequence(items: [], anchor: string(event.data.sequence_start.anchor), size: 1))
             case YAML_SEQUENCE_END_EVENT:
-                guard case .sequence(let items, let anchor)? = stack.popLast() else {
+                guard case .sequence(let items, let anchor, let size)? = stack.popLast() else {
                     throw error("unbalanced sequence", line: line, column: column)
                 }
                 let value = Value.list(items)
-                if let anchor { anchors[anchor] = value }
-                try complete(value, keyText: nil, line: line, column: column)
+                if let anchor { anchors[anchor] = (value, size) }
+                try complete(value, size: size, keyText: nil, line: line, column: column)
             case YAML_MAPPING_START_EVENT:
+                guard stack.count < Self.maxDepth else {
+                    throw error("nesting deeper than \(Self.maxDepth) levels", line: line, column: column)
+                }
                 var m = Mapping()
                 m.anchor = string(event.data.mapping_start.anchor)
                 stack.append(.mapping(m))
@@ -243,8 +268,8 @@ final class LibYAMLParser {
                     for (key, value) in merged where m.map[key] == nil { m.map[key] = value }
                 }
                 let value = Value.map(m.map)
-                if let anchor = m.anchor { anchors[anchor] = value }
-                try complete(value, keyText: nil, line: line, column: column)
+                if let anchor = m.anchor { anchors[anchor] = (value, m.size) }
+                try complete(value, size: m.size, keyText: nil, line: line, column: column)
             default:
                 break
             }

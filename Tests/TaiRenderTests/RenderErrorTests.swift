@@ -195,3 +195,18 @@ struct PathTests {
         #expect(Path.isWithin(path, root: root) == expected)
     }
 }
+
+@Suite("Render limits")
+struct RenderLimitTests {
+    @Test("a file larger than the limit is refused by name")
+    func hugeFile() throws {
+        let big = String(repeating: "# padding line to make the file large enough\n", count: (Kustomizer.maxFileSize / 46) + 10)
+        let fs = InMemoryFileSystem(files: ["/r/kustomization.yaml": "resources:\n- big.yaml\n", "/r/big.yaml": big])
+        #expect {
+            _ = try Kustomizer(fileSystem: fs).render("/r")
+        } throws: { error in
+            guard let error = error as? RenderError else { return false }
+            return error.path == "/r/big.yaml" && error.message.contains("MiB")
+        }
+    }
+}

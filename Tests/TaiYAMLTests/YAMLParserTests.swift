@@ -96,3 +96,37 @@ struct YAMLParserTests {
         }
     }
 }
+
+@Suite("YAML hostile input")
+struct YAMLHostileInputTests {
+    @Test("an alias bomb is refused quickly")
+    func billionLaughs() {
+        var text = "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+        for i in 1...9 {
+            let refs = Array(repeating: "*a\(i - 1)", count: 10).joined(separator: ", ")
+            text += "a\(i): &a\(i) [\(refs)]\n"
+        }
+        #expect {
+            _ = try YAML.parseDocuments(text, file: "bomb.yaml")
+        } throws: { error in
+            (error as? YAMLError)?.message.contains("refusing") == true
+        }
+    }
+
+    @Test("deep nesting is refused with its position")
+    func deepNesting() {
+        let text = String(repeating: "[", count: 2000) + String(repeating: "]", count: 2000)
+        #expect {
+            _ = try YAML.parseDocuments(text, file: "deep.yaml")
+        } throws: { error in
+            guard let error = error as? YAMLError else { return false }
+            return error.message.contains("nesting deeper than") && error.line == 1
+        }
+    }
+
+    @Test("aliases within the budget still work")
+    func moderateAliases() throws {
+        let docs = try YAML.parseDocuments("base: &b {a: 1}\nuses: [*b, *b, *b]\n")
+        #expect(docs[0].value["uses"]?.listValue?.count == 3)
+    }
+}
