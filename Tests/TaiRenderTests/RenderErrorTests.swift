@@ -200,7 +200,7 @@ struct PathTests {
 struct RenderLimitTests {
     @Test("a file larger than the limit is refused by name")
     func hugeFile() throws {
-        let big = String(repeating: "# padding line to make the file large enough\n", count: (Kustomizer.maxFileSize / 46) + 10)
+        let big = String(repeating: "# padding line to make the file large enough\n", count: (Kustomizer.maxFileSize / 40) + 10)
         let fs = InMemoryFileSystem(files: ["/r/kustomization.yaml": "resources:\n- big.yaml\n", "/r/big.yaml": big])
         #expect {
             _ = try Kustomizer(fileSystem: fs).render("/r")
