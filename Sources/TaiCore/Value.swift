@@ -132,3 +132,40 @@ extension Value: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Expres
     }
     public init(nilLiteral: ()) { self = .null }
 }
+
+/// One step of a path into a value, by map key or list index.
+extension Value {
+    /// Replaces the value at `path` (map keys as strings, list indices as integers) when
+    /// every step exists; does nothing otherwise.
+    public mutating func replaceExisting(at path: ArraySlice<some PathComponent>, with newValue: Value) {
+        guard let step = path.first else {
+            self = newValue
+            return
+        }
+        switch (self, step.asKeyOrIndex) {
+        case (.map(var m), .key(let key)):
+            guard let index = m.index(forKey: key) else { return }
+            self = .null
+            m.values[index].replaceExisting(at: path.dropFirst(), with: newValue)
+            self = .map(m)
+        case (.list(var items), .index(let i)):
+            guard items.indices.contains(i) else { return }
+            self = .null
+            items[i].replaceExisting(at: path.dropFirst(), with: newValue)
+            self = .list(items)
+        default:
+            return
+        }
+    }
+}
+
+/// Something that names a step into a ``Value``: a map key or a list index.
+public protocol PathComponent {
+    var asKeyOrIndex: KeyOrIndex { get }
+}
+
+/// A map key or a list index.
+public enum KeyOrIndex: Sendable, Hashable {
+    case key(String)
+    case index(Int)
+}

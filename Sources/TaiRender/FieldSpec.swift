@@ -78,21 +78,41 @@ struct FieldSpecError: Error {
     var message: String
 }
 
+/// One step of a path to a node inside an object.
+enum PathStep: Hashable, Sendable, PathComponent {
+    case key(String)
+    case index(Int)
+
+    var asKeyOrIndex: KeyOrIndex {
+        switch self {
+        case .key(let k): .key(k)
+        case .index(let i): .index(i)
+        }
+    }
+}
+
 extension FieldSpec {
     /// Calls `set` on every node this spec reaches in `object`, creating missing fields when the
     /// spec says so and `createKind` tells what to create.
     func apply(
         to object: inout Value, createKind: CreateKind?, _ set: (inout Value) throws(FieldSpecError) -> Void
     ) throws(FieldSpecError) {
-        try visit(&object, path[...], createKind: createKind, set)
+        try visit(&object, path[...], at: [], createKind: createKind) { node, _ throws(FieldSpecError) in try set(&node) }
+    }
+
+    /// As ``apply(to:createKind:_:)``, telling `set` where each node is.
+    func apply(
+        to object: inout Value, createKind: CreateKind?, _ set: (inout Value, [PathStep]) throws(FieldSpecError) -> Void
+    ) throws(FieldSpecError) {
+        try visit(&object, path[...], at: [], createKind: createKind, set)
     }
 
     private func visit(
-        _ node: inout Value, _ remaining: ArraySlice<Segment>, createKind: CreateKind?,
-        _ set: (inout Value) throws(FieldSpecError) -> Void
+        _ node: inout Value, _ remaining: ArraySlice<Segment>, at location: [PathStep], createKind: CreateKind?,
+        _ set: (inout Value, [PathStep]) throws(FieldSpecError) -> Void
     ) throws(FieldSpecError) {
         guard let segment = remaining.first else {
-            try set(&node)
+            try set(&node, location)
             return
         }
         switch node {
@@ -100,31 +120,66 @@ extension FieldSpec {
             return
         case .list(var items):
             node = .null
-            for i in items.indices { try visit(&items[i], remaining, createKind: createKind, set) }
+            for i in items.indices {
+                try visit(&items[i], remaining, at: location + [.index(i)], createKind: createKind, set)
+            }
             node = .list(items)
         case .map(var map):
             let isLast = remaining.count == 1
             let creating = create && createKind != nil && !segment.isSequence
             let emptyChild: Value? =
                 creating ? (isLast ? (createKind == .map ? .emptyMap : .string("")) : .emptyMap) : nil
+            let childLocation = location + [.key(segment.name)]
             if let index = map.index(forKey: segment.name) {
                 node = .null
                 var child = map.values[index]
                 map.values[index] = .null
                 // kustomize turns a null field into the kind it expects there.
                 if child.isNull, let emptyChild { child = emptyChild }
-                try visit(&child, remaining.dropFirst(), createKind: createKind, set)
+                try visit(&child, remaining.dropFirst(), at: childLocation, createKind: createKind, set)
                 map.values[index] = child
                 node = .map(map)
             } else if let emptyChild {
                 node = .null
                 var child = emptyChild
-                try visit(&child, remaining.dropFirst(), createKind: createKind, set)
+                try visit(&child, remaining.dropFirst(), at: childLocation, createKind: createKind, set)
                 map[segment.name] = child
                 node = .map(map)
             }
         default:
             throw FieldSpecError(message: "expected a map or list at '\(segment.name)' of path '\(pathString)', found a \(node.typeName)")
         }
+    }
+}
+
+extension [FieldSpec] {
+    /// kustomize's `FsSlice.MergeOne`: a spec whose path is already covered by a spec that
+    /// selects it is not added again (so `labels[].fields` can narrow `metadata/labels`).
+    func merging(_ incoming: FieldSpec) throws(FieldSpecError) -> [FieldSpec] {
+        if let existing = first(where: { $0.pathString == incoming.pathString && $0.selectsEverythingOf(incoming.selector) }) {
+            guard existing.create == incoming.create else {
+                throw FieldSpecError(message: "conflicting fieldspecs for path '\(incoming.pathString)'")
+            }
+            return self
+        }
+        return self + [incoming]
+    }
+
+    func merging(_ incoming: [FieldSpec]) throws(FieldSpecError) -> [FieldSpec] {
+        var result = self
+        for spec in incoming { result = try result.merging(spec) }
+        return result
+    }
+}
+
+extension FieldSpec {
+    /// kustomize's `effectivelyEquals`: this spec's kind is selected by `other` (empty parts
+    /// of `other` select anything).
+    func selectsEverythingOf(_ other: KindSelector) -> Bool {
+        func ok(_ mine: String?, _ theirs: String?) -> Bool {
+            guard let theirs, !theirs.isEmpty else { return true }
+            return mine == theirs
+        }
+        return ok(selector.group, other.group) && ok(selector.version, other.version) && ok(selector.kind, other.kind)
     }
 }

@@ -84,8 +84,11 @@ public struct Kustomization: Sendable {
         self.file = file
         self.directory = Path.directory(of: file)
         guard case .map(let fields) = value else {
-            if value.isNull { return }  // an empty kustomization is valid
+            if value.isNull { throw RenderError(path: file, message: "kustomization.yaml is empty") }
             throw RenderError(path: file, message: "a kustomization must be a map, found a \(value.typeName)")
+        }
+        if fields.keys.allSatisfy({ $0 == "apiVersion" || $0 == "kind" }) {
+            throw RenderError(path: file, message: "kustomization.yaml is empty (it has no field besides apiVersion and kind)")
         }
         for key in fields.keys {
             if Self.unsupportedFields.contains(key) {

@@ -19,7 +19,8 @@ public struct Kustomizer: Sendable {
     /// The objects `directory` renders to, in kustomize's output order.
     public func build(_ directory: String) throws(RenderError) -> [Resource] {
         let root = Path.normalize(directory)
-        var resources = try accumulate(root, stack: [])
+        let shared = SharedValues()
+        var resources = try accumulate(root, stack: [], shared: shared)
         addHashSuffixes(&resources)
         try NameReferences.fix(&resources)
         return LegacyOrder.sorted(resources)
@@ -50,17 +51,17 @@ public struct Kustomizer: Sendable {
     }
 
     /// Builds a kustomization directory into a fresh set of resources.
-    private func accumulate(_ directory: String, stack: [String]) throws(RenderError) -> [Resource] {
+    private func accumulate(_ directory: String, stack: [String], shared: SharedValues) throws(RenderError) -> [Resource] {
         var resources: [Resource] = []
-        try accumulateTarget(directory, stack: stack, into: &resources, asComponent: false)
+        try accumulateTarget(directory, stack: stack, into: &resources, asComponent: false, shared: shared)
         return resources
     }
 
-    /// Reads one kustomization into `resources`: its resources, then its components (each
-    /// working on everything accumulated so far), then its generators and transformers. A
+    /// Reads one kustomization into `resources`: its resources, its generators, then its
+    /// components (each working on everything accumulated so far), then its transformers. A
     /// component adds to its includer's resources instead of starting its own.
     private func accumulateTarget(
-        _ directory: String, stack: [String], into resources: inout [Resource], asComponent: Bool
+        _ directory: String, stack: [String], into resources: inout [Resource], asComponent: Bool, shared: SharedValues
     ) throws(RenderError) {
         guard fileSystem.exists(directory) else {
             throw RenderError(path: directory, message: "no such directory")
@@ -111,7 +112,7 @@ public struct Kustomizer: Sendable {
             }
             if fileSystem.isDirectory(path) {
                 try checkCycle(path, field: field, entry: entry)
-                try add(try accumulate(path, stack: stack + [directory]), field: field)
+                try add(try accumulate(path, stack: stack + [directory], shared: shared), field: field)
             } else {
                 guard Path.isWithin(path, root: directory) else {
                     throw RenderError(
@@ -121,6 +122,12 @@ public struct Kustomizer: Sendable {
                 try add(try loadResources(path), field: field)
             }
         }
+        let generator = Generator(fileSystem: fileSystem, kustomization: kustomization)
+        for args in kustomization.generators {
+            try absorb(generator.generate(args), into: &resources, file: file, field: args.field)
+        }
+        // Components run after the generators, so they can merge into generated objects, and
+        // before this kustomization's own transformers (kustomize PR 5170).
         for (i, entry) in kustomization.components.enumerated() {
             let field = "components[\(i)]"
             let path = Path.join(directory, entry)
@@ -128,13 +135,9 @@ public struct Kustomizer: Sendable {
                 throw RenderError(path: file, field: field, message: "'\(entry)' is not a directory holding a Component")
             }
             try checkCycle(path, field: field, entry: entry)
-            try accumulateTarget(path, stack: stack + [directory], into: &resources, asComponent: true)
+            try accumulateTarget(path, stack: stack + [directory], into: &resources, asComponent: true, shared: shared)
         }
-        let generator = Generator(fileSystem: fileSystem, kustomization: kustomization)
-        for args in kustomization.generators {
-            try absorb(generator.generate(args), into: &resources, file: file, field: args.field)
-        }
-        try Transformers.apply(kustomization, to: &resources, fileSystem: fileSystem)
+        try Transformers.apply(kustomization, to: &resources, fileSystem: fileSystem, shared: shared)
     }
 
     /// Adds a generated object: appended when new; merged into, or replacing, the object of the
@@ -197,7 +200,8 @@ public struct Kustomizer: Sendable {
         merged.previousIDs = old.previousIDs
         merged.prefixes = old.prefixes
         merged.suffixes = old.suffixes
-        merged.needsHashSuffix = old.needsHashSuffix
+        // kustomize keeps the hash suffix only when neither side disabled it.
+        merged.needsHashSuffix = old.needsHashSuffix && generated.needsHashSuffix
         merged.behavior = .create
         resources[index] = merged
     }

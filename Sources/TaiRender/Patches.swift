@@ -6,6 +6,7 @@ import TaiYAML
 struct Patcher {
     let fileSystem: any RenderFileSystem
     let kustomization: Kustomization
+    let shared: SharedValues
 
     /// One loaded patch: its documents and what kind of patch they are.
     enum Loaded {
@@ -76,6 +77,7 @@ struct Patcher {
             for i in selected ?? [] {
                 do {
                     resources[i].object = try patch.apply(to: resources[i].object)
+                    shared.forget(resource: resources[i].uid)
                 } catch {
                     throw RenderError(path: source, field: spec.field, message: "\(resources[i].identity): \(error.message)")
                 }
@@ -106,6 +108,7 @@ struct Patcher {
                     do {
                         if let merged = try merger.apply(patch, to: target) {
                             resources[i].object = merged
+                            shared.forgetChanged(resource: resources[i].uid, before: target, after: merged)
                         } else {
                             deleted.append(i)
                         }

@@ -1,4 +1,8 @@
+import Synchronization
 import TaiCore
+
+/// Hands out identities for resources that stay stable while they are renamed and moved.
+private let nextResourceUID = Atomic<Int>(0)
 
 /// One object being rendered, with what kustomize remembers about it on the way: the names it
 /// had before prefixes, suffixes and namespaces changed them (so references can follow), and
@@ -24,9 +28,13 @@ public struct Resource: Sendable {
     /// How a generated object meets an existing one of the same identity.
     var behavior: GeneratorBehavior = .create
 
+    /// Stays the same through renames; what ``SharedValues`` remembers places by.
+    let uid: Int
+
     init(object: Value, origin: String) {
         self.object = object
         self.origin = origin
+        uid = nextResourceUID.wrappingAdd(1, ordering: .relaxed).newValue
     }
 
     var gvk: GroupVersionKind { object.gvk ?? GroupVersionKind(group: "", version: "", kind: "") }

@@ -4,8 +4,10 @@ import TaiCore
 /// The built-in transformers a kustomization's fields ask for, applied in kustomize's order:
 /// namespace, name prefix and suffix, labels, annotations, images.
 enum Transformers {
-    static func apply(_ k: Kustomization, to resources: inout [Resource], fileSystem: any RenderFileSystem) throws(RenderError) {
-        let patcher = Patcher(fileSystem: fileSystem, kustomization: k)
+    static func apply(
+        _ k: Kustomization, to resources: inout [Resource], fileSystem: any RenderFileSystem, shared: SharedValues
+    ) throws(RenderError) {
+        let patcher = Patcher(fileSystem: fileSystem, kustomization: k, shared: shared)
         for spec in k.patches where spec.kind == .strategicMerge { try patcher.apply(spec, to: &resources) }
         for spec in k.patches where spec.kind == .any { try patcher.apply(spec, to: &resources) }
         if let namespace = k.namespace, !namespace.isEmpty {
@@ -17,22 +19,29 @@ enum Transformers {
             try addNameAffixes(prefix: prefix, suffix: suffix, to: &resources, file: k.file)
         }
         for (i, set) in k.labels.enumerated() where !set.pairs.isEmpty {
-            var specs = set.fields
-            if set.includeSelectors {
-                specs += BuiltinFieldSpecs.commonLabels
-            } else {
-                specs.append(FieldSpec("metadata/labels", create: true))
-                if set.includeTemplates { specs += BuiltinFieldSpecs.templateLabels }
+            let specs: [FieldSpec]
+            do {
+                if set.includeSelectors {
+                    specs = try set.fields.merging(BuiltinFieldSpecs.commonLabels)
+                } else {
+                    var merged = try set.fields.merging(FieldSpec("metadata/labels", create: true))
+                    if set.includeTemplates { merged = try merged.merging(BuiltinFieldSpecs.templateLabels) }
+                    specs = merged
+                }
+            } catch {
+                throw RenderError(path: k.file, field: "labels[\(i)].fields", message: error.message)
             }
-            try setEntries(set.pairs, specs: specs, in: &resources, file: k.file, field: "labels[\(i)]")
+            try setEntries(set.pairs, specs: specs, in: &resources, file: k.file, field: "labels[\(i)]", shared: shared)
         }
         if !k.commonLabels.isEmpty {
-            try setEntries(k.commonLabels, specs: BuiltinFieldSpecs.commonLabels, in: &resources, file: k.file, field: "commonLabels")
+            try setEntries(
+                k.commonLabels, specs: BuiltinFieldSpecs.commonLabels, in: &resources, file: k.file, field: "commonLabels",
+                shared: shared)
         }
         if !k.commonAnnotations.isEmpty {
             try setEntries(
                 k.commonAnnotations, specs: BuiltinFieldSpecs.commonAnnotations, in: &resources, file: k.file,
-                field: "commonAnnotations")
+                field: "commonAnnotations", shared: shared)
         }
         for spec in k.patches where spec.kind == .json6902 { try patcher.apply(spec, to: &resources) }
         for (i, replica) in k.replicas.enumerated() {
@@ -98,19 +107,32 @@ enum Transformers {
 
     static func setEntries(
         _ entries: [(key: String, value: String)], specs: [FieldSpec], in resources: inout [Resource], file: String,
-        field: String
+        field: String, shared: SharedValues
     ) throws(RenderError) {
+        // One shared node per key for this whole run, as kustomize's SetEntry makes it.
+        let groups = Dictionary(entries.map { ($0.key, shared.newGroup()) }, uniquingKeysWith: { _, last in last })
+        var overwritten: [(group: Int, value: String)] = []
         for i in resources.indices {
             let gvk = resources[i].gvk
+            let uid = resources[i].uid
             var object = resources[i].object
             for spec in specs where spec.selector.matches(gvk) {
                 do {
-                    try spec.apply(to: &object, createKind: .map) { node throws(FieldSpecError) in
+                    try spec.apply(to: &object, createKind: .map) { node, location throws(FieldSpecError) in
                         guard case .map(var map) = node else {
                             throw FieldSpecError(message: "expected a map at '\(spec.pathString)', found a \(node.typeName)")
                         }
                         node = .null
-                        for (key, value) in entries { map[key] = .string(value) }
+                        for (key, value) in entries {
+                            let place = SharedValues.Place(resource: uid, path: location + [.key(key)])
+                            if map[key] != nil {
+                                // Overwriting in place: every place sharing this node changes too.
+                                if let group = shared.group(of: place) { overwritten.append((group, value)) }
+                            } else if let group = groups[key] {
+                                shared.join(place, group)
+                            }
+                            map[key] = .string(value)
+                        }
                         node = .map(map)
                     }
                 } catch {
@@ -118,6 +140,14 @@ enum Transformers {
                 }
             }
             resources[i].object = object
+        }
+        guard !overwritten.isEmpty else { return }
+        let index = Dictionary(resources.indices.map { (resources[$0].uid, $0) }, uniquingKeysWith: { first, _ in first })
+        for (group, value) in overwritten {
+            for place in shared.places(in: group) {
+                guard let i = index[place.resource] else { continue }
+                resources[i].object.replaceExisting(at: place.path[...], with: .string(value))
+            }
         }
     }
 

@@ -149,7 +149,7 @@ struct RenderErrorTests {
             ["/repo/kustomization.yaml": "components:\n- ../c\n", "/c/kustomization.yaml": "resources: []\n"],
             path: "/c/kustomization.yaml", field: "kind", contains: "expected kind 'Component'")
         expectError(
-            ["/repo/kustomization.yaml": "resources:\n- c\n", "/repo/c/kustomization.yaml": "kind: Component\n"],
+            ["/repo/kustomization.yaml": "resources:\n- c\n", "/repo/c/kustomization.yaml": "kind: Component\nnamePrefix: c-\n"],
             path: "/repo/c/kustomization.yaml", field: "kind", contains: "must be listed in components")
         expectError(
             ["/repo/kustomization.yaml": "configMapGenerator:\n- name: x\n  behavior: merge\n  literals: [a=b]\n"],

@@ -1,0 +1,235 @@
+import Foundation
+import Testing
+import TaiRender
+import TaiTesting
+
+/// Random base/overlay trees, generated from a seed, rendered by tai-gitops and by the real
+/// `kubectl kustomize`: the outputs must be identical, or both must fail.
+///
+/// `TAI_DIFF_SEEDS` sets how many seeds run (default 200), `TAI_DIFF_FIRST_SEED` where they
+/// start; a failing seed is printed with the tree kept on disk to reproduce it.
+@Suite("Differential: random trees against kubectl kustomize")
+struct DifferentialTests {
+    static var seeds: ClosedRange<UInt64> {
+        let env = ProcessInfo.processInfo.environment
+        let count = UInt64(env["TAI_DIFF_SEEDS"] ?? "") ?? 200
+        let first = UInt64(env["TAI_DIFF_FIRST_SEED"] ?? "") ?? 1
+        return first...(first + max(count, 1) - 1)
+    }
+
+    @Test("random trees render identically")
+    func randomTrees() async throws {
+        let work = try TemporaryDirectory("tai-diff")
+        var failures: [String] = []
+        var compared = 0
+        var bothFailed = 0
+        for seed in Self.seeds {
+            let dir = work.path + "/seed-\(seed)"
+            var generator = TreeGenerator(seed: seed)
+            let target = try generator.write(into: dir)
+            let reference = try ProcessRunner.run("kubectl", ["kustomize", target], environment: ["KUBECONFIG": "/dev/null"])
+            let ours: Result<String, RenderError> = Result { () throws(RenderError) in try Kustomizer().render(target) }
+            switch (reference.status == 0, ours) {
+            case (true, .success(let output)) where output == reference.stdout:
+                compared += 1
+                try? FileManager.default.removeItem(atPath: dir)
+            case (false, .failure):
+                bothFailed += 1
+                try? FileManager.default.removeItem(atPath: dir)
+            case (true, .success):
+                failures.append("seed \(seed): output differs (tree kept in \(dir))")
+            case (true, .failure(let error)):
+                failures.append("seed \(seed): tai-gitops failed where kubectl rendered: \(error) (tree kept in \(dir))")
+            case (false, .success):
+                failures.append("seed \(seed): kubectl failed (\(reference.stderr.prefix(200))) where tai-gitops rendered (tree kept in \(dir))")
+            }
+        }
+        #expect(failures.isEmpty, "\(failures.count) of \(Self.seeds.count) seeds differ:\n\(failures.joined(separator: "\n"))")
+        #expect(compared > bothFailed, "most trees should render: \(compared) rendered, \(bothFailed) failed in both tools")
+        if failures.isEmpty { work.remove() }
+    }
+}
+
+/// SplitMix64: a small deterministic generator, so a seed always gives the same tree.
+struct SeededRandom {
+    var state: UInt64
+    init(seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func int(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int(next() % UInt64(range.count)) }
+    mutating func chance(_ percent: Int) -> Bool { int(1...100) <= percent }
+    mutating func pick<T>(_ items: [T]) -> T { items[int(0...(items.count - 1))] }
+}
+
+/// Writes a random kustomization tree: a base of workloads, Services, ConfigMaps and custom
+/// resources, zero to two overlays and maybe a component, each using a random mix of fields.
+struct TreeGenerator {
+    var random: SeededRandom
+    init(seed: UInt64) { random = SeededRandom(seed: seed) }
+
+    static let words = ["web", "api", "db", "cache", "queue", "auth", "search", "worker", "front", "edge"]
+    static let labelValues = ["a", "b", "true", "1", "v2", "yes", "prod", "x-y", "on", "007"]
+    static let images = ["nginx", "redis", "busybox", "ghcr.io/acme/app", "registry.local:5000/team/svc"]
+
+    mutating func name() -> String { random.pick(Self.words) + (random.chance(30) ? "-\(random.int(1...9))" : "") }
+
+    mutating func container(_ n: String, image: String) -> String {
+        var c = "      - name: \(n)\n        image: \(image)\(random.chance(50) ? ":\(random.int(1...3)).\(random.int(0...9))" : "")\n"
+        if random.chance(60) {
+            c += "        env:\n"
+            for i in 0..<random.int(1...3) { c += "        - name: VAR_\(i)\n          value: \"\(random.pick(Self.labelValues))\"\n" }
+        }
+        if random.chance(50) {
+            c += "        ports:\n        - containerPort: \(random.pick([80, 8080, 9090]))\n          name: http\n"
+        }
+        if random.chance(40) {
+            c += "        envFrom:\n        - configMapRef:\n            name: \(random.pick(Self.words))-config\n"
+        }
+        return c
+    }
+
+    mutating func workload(_ kind: String, _ n: String) -> String {
+        let group = kind == "Job" ? "batch/v1" : "apps/v1"
+        var y = "apiVersion: \(group)\nkind: \(kind)\nmetadata:\n  name: \(n)\n"
+        if random.chance(50) { y += "  labels:\n    app: \(n)\n" }
+        y += "spec:\n"
+        if kind != "Job" {
+            if random.chance(70) { y += "  replicas: \(random.int(1...5))\n" }
+            y += "  selector:\n    matchLabels:\n      app: \(n)\n"
+        }
+        if kind == "StatefulSet" { y += "  serviceName: \(n)\n" }
+        y += "  template:\n    metadata:\n      labels:\n        app: \(n)\n    spec:\n"
+        if random.chance(40) { y += "      serviceAccountName: \(random.pick(Self.words))\n" }
+        y += "      containers:\n"
+        for i in 0..<random.int(1...2) { y += container(i == 0 ? n : "sidecar", image: random.pick(Self.images)) }
+        if random.chance(40) {
+            y += "      volumes:\n      - name: cfg\n        configMap:\n          name: \(random.pick(Self.words))-config\n"
+        }
+        if kind == "StatefulSet" && random.chance(50) {
+            y += "  volumeClaimTemplates:\n  - metadata:\n      name: data\n    spec:\n      accessModes: [ReadWriteOnce]\n      resources:\n        requests:\n          storage: 1Gi\n"
+        }
+        return y
+    }
+
+    mutating func baseObjects() -> [String] {
+        var docs: [String] = []
+        var used = Set<String>()
+        for _ in 0..<random.int(1...6) {
+            let kind = random.pick(["Deployment", "Deployment", "StatefulSet", "Service", "ConfigMap", "ServiceAccount", "Widget", "Job", "Role", "RoleBinding"])
+            var n = name()
+            if kind == "ConfigMap" { n = random.pick(Self.words) + "-config" }
+            if kind == "ServiceAccount" { n = random.pick(Self.words) }
+            guard used.insert("\(kind)/\(n)").inserted else { continue }
+            switch kind {
+            case "Service":
+                docs.append("apiVersion: v1\nkind: Service\nmetadata:\n  name: \(n)\nspec:\n  selector:\n    app: \(n)\n  ports:\n  - port: 80\n    targetPort: http\n")
+            case "ConfigMap":
+                docs.append("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: \(n)\ndata:\n  key: \"\(random.pick(Self.labelValues))\"\n")
+            case "ServiceAccount":
+                docs.append("apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: \(n)\n")
+            case "Widget":
+                docs.append("apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: \(n)\nspec:\n  size: \(random.int(1...9))\n  items:\n  - name: a\n  - name: b\n")
+            case "Role":
+                docs.append("apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: \(n)\nrules:\n- apiGroups: [\"\"]\n  resources: [configmaps]\n  verbs: [get]\n")
+            case "RoleBinding":
+                docs.append("apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: \(n)\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: Role\n  name: \(random.pick(Self.words))\nsubjects:\n- kind: ServiceAccount\n  name: \(random.pick(Self.words))\n")
+            default:
+                docs.append(workload(kind, n))
+            }
+        }
+        return docs
+    }
+
+    /// Random kustomization fields (the features under test), as YAML lines.
+    mutating func fields(targetNames: [String], generatedNames: inout [String], isOverlay: Bool) -> String {
+        var k = ""
+        if random.chance(40) { k += "namespace: \(random.pick(["prod", "dev", "team-a"]))\n" }
+        if random.chance(40) { k += "namePrefix: \(random.pick(["p-", "x-", "team-"]))\n" }
+        if random.chance(30) { k += "nameSuffix: \(random.pick(["-s", "-v2"]))\n" }
+        if random.chance(35) { k += "commonLabels:\n  \(random.pick(["env", "tier", "app.kubernetes.io/part-of"])): \"\(random.pick(Self.labelValues))\"\n" }
+        if random.chance(35) {
+            k += "labels:\n- pairs:\n    \(random.pick(["owner", "team"])): \"\(random.pick(Self.labelValues))\"\n"
+            if random.chance(50) { k += "  includeSelectors: true\n" } else if random.chance(50) { k += "  includeTemplates: true\n" }
+        }
+        if random.chance(35) { k += "commonAnnotations:\n  note: \"\(random.pick(Self.labelValues))\"\n" }
+        if random.chance(40) {
+            k += "images:\n- name: \(random.pick(Self.images))\n"
+            switch random.int(0...2) {
+            case 0: k += "  newTag: \"\(random.int(1...9)).\(random.int(0...9))\"\n"
+            case 1: k += "  newName: mirror.local/\(random.pick(Self.words))\n"
+            default: k += "  digest: sha256:\(String(repeating: "ab", count: 32))\n"
+            }
+        }
+        if random.chance(30), let t = targetNames.first {
+            k += "replicas:\n- name: \(t)\n  count: \(random.int(0...7))\n"
+        }
+        if random.chance(45) {
+            let n = random.pick(Self.words) + "-config"
+            let merge = isOverlay && generatedNames.contains(n) && random.chance(60)
+            k += "configMapGenerator:\n- name: \(n)\n"
+            if merge { k += "  behavior: merge\n" }
+            k += "  literals:\n  - K\(random.int(1...3))=\(random.pick(Self.labelValues))\n"
+            if random.chance(30) { k += "  options:\n    disableNameSuffixHash: true\n" }
+            if !merge { generatedNames.append(n) }
+        }
+        if random.chance(20) {
+            k += "secretGenerator:\n- name: \(random.pick(Self.words))-secret\n  literals:\n  - password=\(random.pick(Self.labelValues))\n"
+        }
+        if random.chance(50), let t = targetNames.first {
+            k += "patches:\n"
+            switch random.int(0...3) {
+            case 0:
+                k += "- patch: |-\n    apiVersion: apps/v1\n    kind: Deployment\n    metadata:\n      name: \(t)\n    spec:\n      template:\n        spec:\n          containers:\n          - name: \(t)\n            env:\n            - name: PATCHED\n              value: \"1\"\n            - name: VAR_0\n              $patch: delete\n"
+            case 1:
+                k += "- target:\n    kind: Deployment\n  patch: |-\n    - op: add\n      path: /metadata/annotations\n      value:\n        patched: \"yes\"\n"
+            case 2:
+                k += "- target:\n    kind: Deployment|StatefulSet\n    labelSelector: app\n  patch: |-\n    apiVersion: apps/v1\n    kind: Deployment\n    metadata:\n      name: any\n    spec:\n      minReadySeconds: \(random.int(1...30))\n"
+            default:
+                k += "- target:\n    kind: Widget\n  patch: |-\n    apiVersion: example.com/v1\n    kind: Widget\n    metadata:\n      name: any\n    spec:\n      items:\n      - name: c\n"
+            }
+        }
+        return k
+    }
+
+    /// Writes the tree and returns the directory to build.
+    mutating func write(into dir: String) throws -> String {
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: dir + "/base", withIntermediateDirectories: true)
+        let docs = baseObjects()
+        try docs.joined(separator: "---\n").write(toFile: dir + "/base/objects.yaml", atomically: true, encoding: .utf8)
+        let deployments = docs.compactMap { doc -> String? in
+            guard doc.contains("kind: Deployment\n") else { return nil }
+            return doc.split(separator: "\n").first { $0.hasPrefix("  name: ") }.map { String($0.dropFirst(8)) }
+        }
+        var generated: [String] = []
+        let baseFields = fields(targetNames: deployments, generatedNames: &generated, isOverlay: false)
+        try ("resources:\n- objects.yaml\n" + baseFields).write(toFile: dir + "/base/kustomization.yaml", atomically: true, encoding: .utf8)
+        var target = dir + "/base"
+        var parent = "../base"
+        for level in 0..<random.int(0...2) {
+            let overlay = dir + "/overlay\(level)"
+            try fm.createDirectory(atPath: overlay, withIntermediateDirectories: true)
+            var k = "resources:\n- \(parent)\n"
+            if random.chance(30) {
+                let component = dir + "/component\(level)"
+                try fm.createDirectory(atPath: component, withIntermediateDirectories: true)
+                var componentGenerated = generated
+                let componentFields = fields(targetNames: deployments, generatedNames: &componentGenerated, isOverlay: true)
+                try ("apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n" + componentFields)
+                    .write(toFile: component + "/kustomization.yaml", atomically: true, encoding: .utf8)
+                generated = componentGenerated
+                k += "components:\n- ../component\(level)\n"
+            }
+            k += fields(targetNames: deployments, generatedNames: &generated, isOverlay: true)
+            try k.write(toFile: overlay + "/kustomization.yaml", atomically: true, encoding: .utf8)
+            target = overlay
+            parent = "../overlay\(level)"
+        }
+        return target
+    }
+}
