@@ -30,6 +30,12 @@ struct PatchSpec: Sendable {
     var allowKindChange = false
 }
 
+/// The output order `sortOptions` asks for.
+enum SortOrder: Sendable, Equatable {
+    case fifo
+    case legacy(first: [String], last: [String])
+}
+
 /// A `replicas` entry.
 public struct ReplicaOverride: Sendable, Equatable {
     public var name: String
@@ -56,6 +62,8 @@ public struct Kustomization: Sendable {
     public var labels: [LabelSet] = []
     public var replicas: [ReplicaOverride] = []
     var generators: [GeneratorArgs] = []
+    /// `sortOptions` (honoured only at the top, as kustomize does): nil for the default order.
+    var sortOrder: SortOrder?
     var generatorOptions: GeneratorOptions?
     /// Deprecated fields in use, worded as kustomize words its warnings.
     public var deprecations: [String] = []
@@ -68,7 +76,7 @@ public struct Kustomization: Sendable {
     static let unsupportedFields: Set<String> = [
          "crds", "replacements", "vars",
         "helmCharts", "helmGlobals", "helmChartInflationGenerator", "generators", "transformers",
-        "validators", "openapi", "configurations", "sortOptions", "buildMetadata", "metadata",
+        "validators", "openapi", "configurations", "buildMetadata", "metadata",
     ]
 
     var patches: [PatchSpec] = []
@@ -77,6 +85,7 @@ public struct Kustomization: Sendable {
         "apiVersion", "kind", "resources", "bases", "namespace", "namePrefix", "nameSuffix",
         "commonLabels", "commonAnnotations", "images", "labels", "replicas", "configMapGenerator",
         "secretGenerator", "generatorOptions", "components", "patches", "patchesStrategicMerge", "patchesJson6902",
+        "sortOptions",
     ]
 
     /// Reads a kustomization from its parsed YAML.
@@ -126,6 +135,28 @@ public struct Kustomization: Sendable {
         try parseLabelsAndReplicas(fields, file: file)
         try parseGenerators(fields, file: file)
         try parsePatches(fields, file: file)
+        if let options = fields["sortOptions"], !options.isNull {
+            let m = try Self.map(options, "sortOptions", file, allowed: ["order", "legacySortOptions"])
+            switch try Self.string(m["order"], "sortOptions.order", file) {
+            case "fifo"?:
+                if m["legacySortOptions"] != nil {
+                    throw RenderError(path: file, field: "sortOptions", message: "legacySortOptions only goes with order 'legacy'")
+                }
+                sortOrder = .fifo
+            case "legacy"?:
+                var first = LegacyOrder.first
+                var last = LegacyOrder.last
+                if let legacy = m["legacySortOptions"], !legacy.isNull {
+                    let l = try Self.map(legacy, "sortOptions.legacySortOptions", file, allowed: ["orderFirst", "orderLast"])
+                    first = try Self.strings(l["orderFirst"], "sortOptions.legacySortOptions.orderFirst", file)
+                    last = try Self.strings(l["orderLast"], "sortOptions.legacySortOptions.orderLast", file)
+                }
+                sortOrder = .legacy(first: first, last: last)
+            case let other:
+                throw RenderError(
+                    path: file, field: "sortOptions.order", message: "unknown order '\(other ?? "")' (legacy or fifo)")
+            }
+        }
         if let images = fields["images"], !images.isNull {
             guard case .list(let entries) = images else {
                 throw RenderError(path: file, field: "images", message: "expected a list, found a \(images.typeName)")

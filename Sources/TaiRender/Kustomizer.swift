@@ -23,7 +23,17 @@ public struct Kustomizer: Sendable {
         var resources = try accumulate(root, stack: [], shared: shared)
         addHashSuffixes(&resources)
         try NameReferences.fix(&resources)
-        return LegacyOrder.sorted(resources)
+        switch try topSortOrder(root) {
+        case .fifo?: return resources
+        case .legacy(let first, let last)?: return LegacyOrder.sorted(resources, rank: LegacyOrder.rank(first: first, last: last))
+        case nil: return LegacyOrder.sorted(resources)
+        }
+    }
+
+    /// The top kustomization's `sortOptions` (the only one kustomize honours).
+    private func topSortOrder(_ root: String) throws(RenderError) -> SortOrder? {
+        let file = try kustomizationFile(in: root)
+        return try Kustomization(parsing: parseSingleDocument(file), file: file).sortOrder
     }
 
     /// What `kustomize build directory` prints.

@@ -24,7 +24,15 @@ enum LegacyOrder {
             + (gvk.kind.isEmpty ? "~K" : gvk.kind)
     }
 
-    static func sorted(_ resources: [Resource]) -> [Resource] {
+    /// A rank table from custom `orderFirst` / `orderLast` lists (`sortOptions.legacySortOptions`).
+    static func rank(first: [String], last: [String]) -> [String: Int] {
+        var m: [String: Int] = [:]
+        for (i, kind) in first.enumerated() { m[kind] = -first.count + i }
+        for (i, kind) in last.enumerated() { m[kind] = 1 + i }
+        return m
+    }
+
+    static func sorted(_ resources: [Resource], rank: [String: Int] = LegacyOrder.rank) -> [Resource] {
         let keyed = resources.map { r -> (rank: Int, gvk: String, rest: String, resource: Resource) in
             let gvk = gvkString(r.gvk)
             let ns = r.namespace.isEmpty ? "~X" : r.namespace

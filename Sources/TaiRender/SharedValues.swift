@@ -1,5 +1,5 @@
 /// kustomize's label and annotation transformers insert one and the same YAML node for a key in
-/// every place they add it (metadata, selectors, templates, across objects). A later transformer
+/// every place of an object they add it to (metadata, selectors, templates). A later transformer
 /// that sets that key where the node already is overwrites the node in place — and so changes
 /// every place that shares it: a selector label added by `commonLabels` in a base follows a
 /// plain `labels` entry of an overlay. This remembers which places share a value, so the

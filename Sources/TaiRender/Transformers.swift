@@ -109,10 +109,10 @@ enum Transformers {
         _ entries: [(key: String, value: String)], specs: [FieldSpec], in resources: inout [Resource], file: String,
         field: String, shared: SharedValues
     ) throws(RenderError) {
-        // One shared node per key for this whole run, as kustomize's SetEntry makes it.
-        let groups = Dictionary(entries.map { ($0.key, shared.newGroup()) }, uniquingKeysWith: { _, last in last })
         var overwritten: [(group: Int, value: String)] = []
         for i in resources.indices {
+            // One shared node per key per object, as kustomize's label filter makes it.
+            let groups = Dictionary(entries.map { ($0.key, shared.newGroup()) }, uniquingKeysWith: { _, last in last })
             let gvk = resources[i].gvk
             let uid = resources[i].uid
             var object = resources[i].object

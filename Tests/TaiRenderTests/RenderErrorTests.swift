@@ -63,7 +63,7 @@ struct RenderErrorTests {
     }
 
     @Test("fields kustomize has but tai-gitops does not are refused by name", arguments: [
-        "replacements", "helmCharts", "vars", "crds", "transformers", "sortOptions", "buildMetadata",
+        "replacements", "helmCharts", "vars", "crds", "transformers", "openapi", "buildMetadata",
     ])
     func unsupported(field: String) {
         expectError(
