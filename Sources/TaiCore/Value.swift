@@ -118,9 +118,10 @@ extension Value {
     }
 }
 
+// Deliberately not ExpressibleByNilLiteral: `cond ? value : nil` would quietly become `.null`
+// where an optional was meant. Write `.null`.
 extension Value: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
-    ExpressibleByFloatLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral,
-    ExpressibleByNilLiteral
+    ExpressibleByFloatLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral
 {
     public init(stringLiteral value: String) { self = .string(value) }
     public init(integerLiteral value: Int) { self = .int(value) }
@@ -130,7 +131,6 @@ extension Value: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Expres
     public init(dictionaryLiteral elements: (String, Value)...) {
         self = .map(ValueMap(elements, uniquingKeysWith: { _, last in last }))
     }
-    public init(nilLiteral: ()) { self = .null }
 }
 
 /// One step of a path into a value, by map key or list index.

@@ -62,6 +62,8 @@ public struct Kustomization: Sendable {
     public var labels: [LabelSet] = []
     public var replicas: [ReplicaOverride] = []
     var generators: [GeneratorArgs] = []
+    /// `replacements` entries as written: inline ones, or `path:` to a file of them.
+    var replacementEntries: [(field: String, value: Value)] = []
     /// `sortOptions` (honoured only at the top, as kustomize does): nil for the default order.
     var sortOrder: SortOrder?
     var generatorOptions: GeneratorOptions?
@@ -74,7 +76,7 @@ public struct Kustomization: Sendable {
     /// Fields kustomize v5.5.0 accepts that this renderer does not implement yet. Meeting one
     /// is an error that names it: silently ignoring it would render something else.
     static let unsupportedFields: Set<String> = [
-         "crds", "replacements", "vars",
+         "crds", "vars",
         "helmCharts", "helmGlobals", "helmChartInflationGenerator", "generators", "transformers",
         "validators", "openapi", "configurations", "buildMetadata", "metadata",
     ]
@@ -85,7 +87,7 @@ public struct Kustomization: Sendable {
         "apiVersion", "kind", "resources", "bases", "namespace", "namePrefix", "nameSuffix",
         "commonLabels", "commonAnnotations", "images", "labels", "replicas", "configMapGenerator",
         "secretGenerator", "generatorOptions", "components", "patches", "patchesStrategicMerge", "patchesJson6902",
-        "sortOptions",
+        "sortOptions", "replacements",
     ]
 
     /// Reads a kustomization from its parsed YAML.
@@ -135,6 +137,9 @@ public struct Kustomization: Sendable {
         try parseLabelsAndReplicas(fields, file: file)
         try parseGenerators(fields, file: file)
         try parsePatches(fields, file: file)
+        replacementEntries = try Self.list(fields["replacements"], "replacements", file).enumerated().map {
+            ("replacements[\($0.offset)]", $0.element)
+        }
         if let options = fields["sortOptions"], !options.isNull {
             let m = try Self.map(options, "sortOptions", file, allowed: ["order", "legacySortOptions"])
             switch try Self.string(m["order"], "sortOptions.order", file) {

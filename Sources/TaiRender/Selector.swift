@@ -41,6 +41,14 @@ extension Selector.Compiled {
         return regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
     }
 
+    func matchesText(_ regex: NSRegularExpression?, _ text: String) -> Bool { Self.matches(regex, text) }
+
+    func labelsAndAnnotationsMatch(_ r: Resource) -> Bool {
+        let labels = r.object[path: ["metadata", "labels"]]?.mapValue ?? [:]
+        let annotations = r.object[path: ["metadata", "annotations"]]?.mapValue ?? [:]
+        return labels.allSatisfy(labelsMatch: self.labels) && annotations.allSatisfy(labelsMatch: self.annotations)
+    }
+
     /// kustomize's rule: the original or the current namespace and name may match.
     func selects(_ r: Resource) -> Bool {
         let originalNamespace = r.originalNamespace

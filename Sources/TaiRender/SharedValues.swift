@@ -57,7 +57,7 @@ extension Value {
         for step in path {
             switch (current, step) {
             case (.map(let m)?, .key(let k)): current = m[k]
-            case (.list(let l)?, .index(let i)): current = l.indices.contains(i) ? l[i] : nil
+            case (.list(let l)?, .index(let i)): current = l.indices.contains(i) ? Optional(l[i]) : Optional<Value>.none
             default: return nil
             }
         }

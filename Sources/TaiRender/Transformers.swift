@@ -1,5 +1,6 @@
 import Foundation
 import TaiCore
+import TaiYAML
 
 /// The built-in transformers a kustomization's fields ask for, applied in kustomize's order:
 /// namespace, name prefix and suffix, labels, annotations, images.
@@ -49,6 +50,9 @@ enum Transformers {
         }
         for (i, image) in k.images.enumerated() {
             try ImageUpdater(image, file: k.file, field: "images[\(i)]").apply(to: &resources)
+        }
+        for replacement in try loadReplacements(k, fileSystem: fileSystem) {
+            try Replacer.apply(replacement, to: &resources, file: k.file)
         }
     }
 
@@ -149,6 +153,43 @@ enum Transformers {
                 resources[i].object.replaceExisting(at: place.path[...], with: .string(value))
             }
         }
+    }
+
+    // MARK: replacements
+
+    /// The kustomization's replacements: inline, or read from `path:` files (one replacement
+    /// or a list of them per file).
+    static func loadReplacements(_ k: Kustomization, fileSystem: any RenderFileSystem) throws(RenderError) -> [Replacement] {
+        var out: [Replacement] = []
+        for (field, value) in k.replacementEntries {
+            if case .string(let path)? = value["path"] {
+                guard value.mapValue?.count == 1 else {
+                    throw RenderError(path: k.file, field: field, message: "a replacement takes either 'path' or 'source' and 'targets'")
+                }
+                let full = Path.join(k.directory, path)
+                guard Path.isWithin(full, root: k.directory) else {
+                    throw RenderError(path: k.file, field: field, message: "security; file '\(full)' is not in or below '\(k.directory)'")
+                }
+                guard let bytes = fileSystem.contents(of: full) else {
+                    throw RenderError(path: k.file, field: "\(field).path", message: "'\(path)' does not exist")
+                }
+                let documents: [YAMLDocument]
+                do {
+                    documents = try YAML.parseDocuments(bytes, file: full)
+                } catch {
+                    throw RenderError(path: full, line: error.line, column: error.column, message: error.message)
+                }
+                for document in documents where !document.value.isNull {
+                    let items = document.value.listValue ?? [document.value]
+                    for (i, item) in items.enumerated() {
+                        out.append(try Replacement(parsing: item, field: "\(field) (\(path) item \(i))", file: full))
+                    }
+                }
+            } else {
+                out.append(try Replacement(parsing: value, field: field, file: k.file))
+            }
+        }
+        return out
     }
 
     // MARK: replicas

@@ -62,3 +62,11 @@ enum ScalarResolver {
         }
     }
 }
+
+extension YAML {
+    /// The value an unquoted scalar with this text reads as (kustomize's reader rules): a
+    /// created field that gets only text, as kustomize's replacements do, takes this type.
+    public static func resolvePlainScalar(_ text: String) -> Value {
+        ScalarResolver.resolvePlain(text)
+    }
+}

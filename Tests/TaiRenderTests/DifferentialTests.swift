@@ -180,6 +180,10 @@ struct TreeGenerator {
         if random.chance(20) {
             k += "secretGenerator:\n- name: \(random.pick(Self.words))-secret\n  literals:\n  - password=\(random.pick(Self.labelValues))\n"
         }
+        if random.chance(20), let t = targetNames.first, !generatedNames.isEmpty {
+            k += "replacements:\n- source:\n    kind: ConfigMap\n    name: \(random.pick(generatedNames))\n    fieldPath: data.K1\n"
+            k += "  targets:\n  - select:\n      kind: Deployment\n      name: \(t)\n    fieldPaths:\n    - metadata.labels.copied\n    options:\n      create: true\n"
+        }
         if random.chance(50), let t = targetNames.first {
             k += "patches:\n"
             switch random.int(0...3) {

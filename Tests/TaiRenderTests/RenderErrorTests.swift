@@ -63,7 +63,7 @@ struct RenderErrorTests {
     }
 
     @Test("fields kustomize has but tai-gitops does not are refused by name", arguments: [
-        "replacements", "helmCharts", "vars", "crds", "transformers", "openapi", "buildMetadata",
+        "helmCharts", "helmGlobals", "vars", "crds", "transformers", "openapi", "buildMetadata",
     ])
     func unsupported(field: String) {
         expectError(
@@ -166,6 +166,24 @@ struct RenderErrorTests {
         expectError(
             ["/repo/a/kustomization.yaml": "components:\n- ../b\n", "/repo/b/kustomization.yaml": "kind: Component\ncomponents:\n- ../b\n"], "/repo/a",
             path: "/repo/b/kustomization.yaml", field: "components[0]", contains: "cycle")
+    }
+
+    @Test("replacements: missing source, missing field, ambiguous source")
+    func replacements() {
+        let files = [
+            "/repo/d.yaml": Self.deployment + "\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  k: v\n"
+        ]
+        expectError(
+            files.merging(["/repo/kustomization.yaml": "resources:\n- d.yaml\nreplacements:\n- source:\n    kind: Secret\n    name: s\n  targets: []\n"]) { $1 },
+            path: "/repo/kustomization.yaml", field: "replacements[0]", contains: "nothing selected by source Secret/s")
+        expectError(
+            files.merging(["/repo/kustomization.yaml": "resources:\n- d.yaml\nreplacements:\n- source:\n    kind: ConfigMap\n    name: c\n    fieldPath: data.nope\n  targets: []\n"]) { $1 },
+            path: "/repo/kustomization.yaml", field: "replacements[0]", contains: "fieldPath `data.nope` is missing")
+        expectError(
+            files.merging([
+                "/repo/kustomization.yaml": "resources:\n- d.yaml\nreplacements:\n- source:\n    kind: ConfigMap\n    name: c\n    fieldPath: data.k\n  targets:\n  - select:\n      kind: Deployment\n    fieldPaths:\n    - spec.missing.field\n"
+            ]) { $1 },
+            path: "/repo/kustomization.yaml", field: "replacements[0].targets[0]", contains: "unable to find field \"spec.missing.field\" in replacement target")
     }
 
     @Test("a file that is not UTF-8")

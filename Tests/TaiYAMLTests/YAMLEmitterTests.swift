@@ -7,7 +7,7 @@ struct YAMLEmitterTests {
     @Test("preserving style round-trips types and order")
     func preservingRoundTrip() throws {
         let value: Value = [
-            "z": "8080", "a": 8080, "f": 1.0, "g": 1.5, "big": 1e21, "t": true, "s": "true", "n": nil,
+            "z": "8080", "a": 8080, "f": 1.0, "g": 1.5, "big": 1e21, "t": true, "s": "true", "n": .null,
             "on": "on", "empty": "", "list": [1, "two", [], [:]], "map": ["nested": ["deep": "x"]],
             "multi": "line1\nline2\n", "date": "2001-12-14", "unicode": "日本 😀",
         ]

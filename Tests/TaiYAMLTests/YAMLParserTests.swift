@@ -56,7 +56,7 @@ struct YAMLParserTests {
     @Test("multi-document streams with their lines")
     func documents() throws {
         let docs = try YAML.parseDocuments("a: 1\n---\n---\nb: 2\n...\n---\n- x\n")
-        #expect(docs.map(\.value) == [["a": 1], nil, ["b": 2], ["x"]])
+        #expect(docs.map(\.value) == [["a": 1], .null, ["b": 2], ["x"]])
         #expect(docs.map(\.line) == [1, 3, 4, 7])
     }
 
