@@ -1,21 +1,26 @@
 #!/usr/bin/env bash
-# Render benchmark: `tai-gitops build` (release) against the reference `kubectl kustomize`
-# (kustomize v5.5.0) on this repository's prod environment and on a generated overlay of N
-# Deployments+Services+ConfigMaps. Prints a table of wall time and peak memory side by side.
-# Usage: scripts/bench-render.sh [N]   (default 2000 objects of each kind)
+# Render benchmark: `tai-gitops build` (release build) against the reference `kubectl kustomize`
+# (kustomize v5.5.0) on generated trees: a base of N Deployments, N Services and N generated
+# ConfigMaps, under three overlay levels with patches (strategic merge and JSON 6902), images,
+# labels, annotations, a name prefix and a namespace. Prints wall time and peak memory side by
+# side, with the ratio, and checks that both tools print the same bytes.
+# Usage: scripts/bench-render.sh [N ...]      (default: 100 1000 5000; runs: 3, 1 for N >= 5000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-n=${1:-2000}
+sizes=("$@")
+[ ${#sizes[@]} -gt 0 ] || sizes=(100 1000 5000)
 swift build -c release --product tai-gitops >/dev/null
-bin=.build/release/tai-gitops
+bin=$PWD/.build/release/tai-gitops
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-python3 - "$work" "$n" <<'PY'
+generate() { # dir n
+  python3 - "$1" "$2" <<'PY'
 import os, sys
-work, n = sys.argv[1], int(sys.argv[2])
-os.makedirs(f"{work}/base"); os.makedirs(f"{work}/overlay")
-with open(f"{work}/base/objects.yaml", "w") as f:
+root, n = sys.argv[1], int(sys.argv[2])
+for d in ("base", "l1", "l2", "l3"):
+    os.makedirs(f"{root}/{d}", exist_ok=True)
+with open(f"{root}/base/objects.yaml", "w") as f:
     for i in range(n):
         f.write(f"""apiVersion: apps/v1
 kind: Deployment
@@ -28,11 +33,11 @@ spec:
   template:
     metadata: {{labels: {{app: app-{i}}}}}
     spec:
-      serviceAccountName: runner
       containers:
       - name: app
         image: registry.example.com/app:1.0.{i}
         envFrom: [{{configMapRef: {{name: config-{i}}}}}]
+        env: [{{name: INDEX, value: "{i}"}}]
         ports: [{{containerPort: 8080, name: http}}]
         resources: {{requests: {{cpu: 100m, memory: 128Mi}}, limits: {{cpu: "1", memory: 1Gi}}}}
 ---
@@ -44,44 +49,87 @@ spec:
   selector: {{app: app-{i}}}
   ports: [{{port: 80, targetPort: http}}]
 ---
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: config-{i}
-data: {{LOG_LEVEL: info, PORT: "8080", FEATURE_X: "true"}}
----
 """)
-    f.write("apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: runner\n")
-open(f"{work}/base/kustomization.yaml", "w").write("resources:\n- objects.yaml\n")
-open(f"{work}/overlay/kustomization.yaml", "w").write(
-    "resources:\n- ../base\nnamespace: bench\nnamePrefix: prod-\ncommonLabels:\n  env: prod\n"
-    "commonAnnotations:\n  owner: platform\nimages:\n- name: registry.example.com/app\n  newTag: '2.0'\n")
+with open(f"{root}/base/kustomization.yaml", "w") as f:
+    f.write("resources:\n- objects.yaml\nconfigMapGenerator:\n")
+    for i in range(n):
+        f.write(f"- name: config-{i}\n  literals:\n  - LOG_LEVEL=info\n  - INDEX={i}\n")
+open(f"{root}/l1/kustomization.yaml", "w").write("""resources:
+- ../base
+namePrefix: prod-
+commonLabels:
+  env: prod
+images:
+- name: registry.example.com/app
+  newTag: "2.0"
+patches:
+- target:
+    kind: Deployment
+  patch: |-
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata:
+      name: any
+    spec:
+      template:
+        spec:
+          containers:
+          - name: app
+            env:
+            - name: REGION
+              value: eu-west-1
+""")
+open(f"{root}/l2/kustomization.yaml", "w").write("""resources:
+- ../l1
+labels:
+- pairs:
+    team: platform
+  includeTemplates: true
+patches:
+- target:
+    kind: Service
+  patch: |-
+    - op: add
+      path: /metadata/annotations
+      value:
+        exposed: "true"
+""")
+open(f"{root}/l3/kustomization.yaml", "w").write("""resources:
+- ../l2
+namespace: bench
+commonAnnotations:
+  owner: platform
+replicas:
+- name: app-0
+  count: 5
+""")
 PY
-
-measure() { # label, command...
-  local label=$1; shift
-  local secs mem
-  /usr/bin/time -f "%e %M" -o "$work/time" "$@" > "$work/out" 2>/dev/null
-  read -r secs mem < "$work/time"
-  printf "%s\t%s\t%s\n" "$label" "$secs" "$mem"
 }
 
-cmp -s <($bin build "$work/overlay" 2>/dev/null) <(KUBECONFIG=/dev/null kubectl kustomize "$work/overlay" 2>/dev/null) \
-  && same="identical" || same="DIFFERENT"
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
-{
-  printf "input\ttool\twall s (median of 5)\tpeak RSS MiB\n"
-  for target in environments/prod "$work/overlay"; do
-    name=$target; [ "$target" = "$work/overlay" ] && name="generated ($((3 * n + 1)) objects, output $same)"
-    for tool in tai-gitops kubectl; do
-      times=(); mems=()
-      for _ in 1 2 3 4 5; do
-        if [ $tool = tai-gitops ]; then r=$(measure x "$bin" build "$target"); else r=$(KUBECONFIG=/dev/null measure x kubectl kustomize "$target"); fi
-        times+=("$(cut -f2 <<<"$r")"); mems+=("$(cut -f3 <<<"$r")")
-      done
-      med=$(printf "%s\n" "${times[@]}" | sort -n | sed -n 3p)
-      mem=$(printf "%s\n" "${mems[@]}" | sort -n | sed -n 3p)
-      printf "%s\t%s\t%s\t%s\n" "$name" "$tool" "$med" "$((mem / 1024))"
+printf "%-8s %-9s %-22s %-22s %-12s %-12s %-10s %s\n" "N" "objects" "tai-gitops s (MiB)" "kubectl s (MiB)" "time ratio" "memory ratio" "per object" "output"
+for n in "${sizes[@]}"; do
+  dir=$work/n$n
+  generate "$dir" "$n"
+  runs=3; [ "$n" -ge 5000 ] && runs=1
+  for tool in tai kubectl; do
+    : > "$work/$tool.t"; : > "$work/$tool.m"
+    for _ in $(seq $runs); do
+      if [ $tool = tai ]; then
+        /usr/bin/time -f "%e %M" -o "$work/time" "$bin" build "$dir/l3" > "$work/$tool.out" 2>/dev/null
+      else
+        KUBECONFIG=/dev/null /usr/bin/time -f "%e %M" -o "$work/time" kubectl kustomize "$dir/l3" > "$work/$tool.out" 2>/dev/null
+      fi
+      read -r s m < "$work/time"; echo "$s" >> "$work/$tool.t"; echo "$m" >> "$work/$tool.m"
     done
   done
-} | column -t -s $'\t'
+  ts=$(median < "$work/tai.t"); tm=$(( $(median < "$work/tai.m" | cut -d. -f1) / 1024 ))
+  ks=$(median < "$work/kubectl.t"); km=$(( $(median < "$work/kubectl.m" | cut -d. -f1) / 1024 ))
+  objects=$(grep -c '^kind:' "$work/tai.out")
+  same=$(cmp -s "$work/tai.out" "$work/kubectl.out" && echo identical || echo DIFFERENT)
+  printf "%-8s %-9s %-22s %-22s %-12s %-12s %-10s %s\n" "$n" "$objects" "$ts ($tm)" "$ks ($km)" \
+    "$(awk -v a="$ks" -v b="$ts" 'BEGIN { printf "%.0fx", (b > 0 ? a / b : 0) }')" \
+    "$(awk -v a="$km" -v b="$tm" 'BEGIN { printf "%.1fx", (b > 0 ? a / b : 0) }')" \
+    "$(awk -v s="$ts" -v o="$objects" 'BEGIN { printf "%.0f us", s * 1e6 / o }')" "$same"
+done

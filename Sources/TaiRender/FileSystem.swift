@@ -9,6 +9,18 @@ public protocol RenderFileSystem: Sendable {
     func isDirectory(_ path: String) -> Bool
     /// Whether anything exists at `path`.
     func exists(_ path: String) -> Bool
+    /// `path` with symbolic links resolved (the path itself where there are none).
+    func realPath(_ path: String) -> String
+}
+
+extension RenderFileSystem {
+    public func realPath(_ path: String) -> String { path }
+
+    /// kustomize's load restriction: `path` lies in or below `root`, also once symbolic links
+    /// are followed (a link may not point out of the kustomization's directory).
+    public func isLoadable(_ path: String, within root: String) -> Bool {
+        Path.isWithin(path, root: root) && Path.isWithin(realPath(path), root: realPath(root))
+    }
 }
 
 /// The machine's own file system.
@@ -27,6 +39,10 @@ public struct LocalFileSystem: RenderFileSystem {
 
     public func exists(_ path: String) -> Bool {
         FileManager.default.fileExists(atPath: path)
+    }
+
+    public func realPath(_ path: String) -> String {
+        URL(fileURLWithPath: path).resolvingSymlinksInPath().path
     }
 }
 

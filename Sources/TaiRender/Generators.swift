@@ -131,7 +131,7 @@ struct Generator {
 
     private func read(_ relative: String, field: String) throws(RenderError) -> [UInt8] {
         let path = Path.join(kustomization.directory, relative)
-        guard Path.isWithin(path, root: kustomization.directory) else {
+        guard fileSystem.isLoadable(path, within: kustomization.directory) else {
             throw RenderError(
                 path: kustomization.file, field: field,
                 message: "security; file '\(path)' is not in or below '\(kustomization.directory)' (kustomize's load restrictions)")

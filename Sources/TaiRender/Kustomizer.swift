@@ -124,7 +124,7 @@ public struct Kustomizer: Sendable {
                 try checkCycle(path, field: field, entry: entry)
                 try add(try accumulate(path, stack: stack + [directory], shared: shared), field: field)
             } else {
-                guard Path.isWithin(path, root: directory) else {
+                guard fileSystem.isLoadable(path, within: directory) else {
                     throw RenderError(
                         path: file, field: field,
                         message: "security; file '\(path)' is not in or below '\(directory)' (kustomize's load restrictions)")
@@ -133,8 +133,18 @@ public struct Kustomizer: Sendable {
             }
         }
         let generator = Generator(fileSystem: fileSystem, kustomization: kustomization)
-        for args in kustomization.generators {
-            try absorb(generator.generate(args), into: &resources, file: file, field: args.field)
+        if !kustomization.generators.isEmpty {
+            // Objects by every name they have had, so each generated object meets only its namesakes.
+            var byName: [String: [Int]] = [:]
+            for (i, r) in resources.enumerated() {
+                for name in Set([r.name] + r.previousIDs.map(\.name)) { byName[name, default: []].append(i) }
+            }
+            for args in kustomization.generators {
+                let generated = try generator.generate(args)
+                let before = resources.count
+                try absorb(generated, into: &resources, candidates: byName[generated.name] ?? [], file: file, field: args.field)
+                if resources.count > before { byName[generated.name, default: []].append(before) }
+            }
         }
         // Components run after the generators, so they can merge into generated objects, and
         // before this kustomization's own transformers (kustomize PR 5170).
@@ -152,10 +162,14 @@ public struct Kustomizer: Sendable {
 
     /// Adds a generated object: appended when new; merged into, or replacing, the object of the
     /// same identity (current or earlier) when its behavior says so.
-    private func absorb(_ generated: Resource, into resources: inout [Resource], file: String, field: String) throws(RenderError) {
+    private func absorb(
+        _ generated: Resource, into resources: inout [Resource], candidates: [Int], file: String, field: String
+    ) throws(RenderError) {
         let gvk = generated.gvk
         let namespace = generated.effectiveNamespace
-        let matches = resources.indices.filter { i in
+        // Objects generated here are new unless one of the same group, version, kind, name and
+        // namespace (now or before a rename) exists among the candidates of that name.
+        let matches = candidates.filter { i in
             let r = resources[i]
             guard r.gvk.group == gvk.group, r.gvk.version == gvk.version else { return false }
             if r.kind == gvk.kind && r.name == generated.name && r.effectiveNamespace == namespace { return true }

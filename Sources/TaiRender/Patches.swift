@@ -20,7 +20,7 @@ struct Patcher {
         let bytes: [UInt8]
         if let path = spec.path {
             source = Path.join(kustomization.directory, path)
-            guard Path.isWithin(source, root: kustomization.directory) else {
+            guard fileSystem.isLoadable(source, within: kustomization.directory) else {
                 throw RenderError(
                     path: file, field: spec.field,
                     message: "security; file '\(source)' is not in or below '\(kustomization.directory)' (kustomize's load restrictions)")

@@ -14,6 +14,7 @@ final class SharedValues {
 
     private var groupOf: [Place: Int] = [:]
     private var members: [Int: [Place]] = [:]
+    private var placesOf: [Int: Set<Place>] = [:]
     private var nextGroup = 0
 
     /// A new shared node (one per key per transformer run).
@@ -25,6 +26,7 @@ final class SharedValues {
     func join(_ place: Place, _ group: Int) {
         groupOf[place] = group
         members[group, default: []].append(place)
+        placesOf[place.resource, default: []].insert(place)
     }
 
     func group(of place: Place) -> Int? { groupOf[place] }
@@ -33,17 +35,18 @@ final class SharedValues {
 
     /// A JSON 6902 patch rebuilds the object from JSON: nothing in it is shared any more.
     func forget(resource: Int) {
-        forget(groupOf.keys.filter { $0.resource == resource })
+        forget(Array(placesOf[resource] ?? []))
     }
 
     /// A strategic merge patch puts new nodes where it changes a value: those places stop
     /// sharing; the rest of the object keeps its nodes.
     func forgetChanged(resource: Int, before: Value, after: Value) {
-        forget(groupOf.keys.filter { $0.resource == resource && before.at($0.path) != after.at($0.path) })
+        forget((placesOf[resource] ?? []).filter { before.at($0.path) != after.at($0.path) })
     }
 
     private func forget(_ places: [Place]) {
         for place in places {
+            placesOf[place.resource]?.remove(place)
             guard let group = groupOf.removeValue(forKey: place) else { continue }
             members[group]?.removeAll { $0 == place }
         }

@@ -167,7 +167,7 @@ enum Transformers {
                     throw RenderError(path: k.file, field: field, message: "a replacement takes either 'path' or 'source' and 'targets'")
                 }
                 let full = Path.join(k.directory, path)
-                guard Path.isWithin(full, root: k.directory) else {
+                guard fileSystem.isLoadable(full, within: k.directory) else {
                     throw RenderError(path: k.file, field: field, message: "security; file '\(full)' is not in or below '\(k.directory)'")
                 }
                 guard let bytes = fileSystem.contents(of: full) else {

@@ -228,3 +228,21 @@ struct RenderLimitTests {
         }
     }
 }
+
+@Suite("Symbolic links")
+struct SymlinkTests {
+    @Test("a resource that is a link out of the kustomization's directory is refused")
+    func linkOut() throws {
+        let dir = try TemporaryDirectory("tai-link")
+        defer { dir.remove() }
+        try dir.write("secret/outside.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: leaked\n")
+        try dir.write("app/kustomization.yaml", "resources:\n- inside.yaml\n")
+        try FileManager.default.createSymbolicLink(atPath: dir.path + "/app/inside.yaml", withDestinationPath: dir.path + "/secret/outside.yaml")
+        #expect {
+            _ = try Kustomizer().render(dir.path + "/app")
+        } throws: { error in
+            guard let error = error as? RenderError else { return false }
+            return error.field == "resources[0]" && error.message.contains("is not in or below")
+        }
+    }
+}
