@@ -5,6 +5,7 @@
 # labels, annotations, a name prefix and a namespace. Prints wall time and peak memory side by
 # side, with the ratio, and checks that both tools print the same bytes.
 # Usage: scripts/bench-render.sh [N ...]      (default: 100 1000 5000; runs: 3, 1 for N >= 5000)
+#        BENCH_REFERENCE=0 scripts/bench-render.sh …   measures tai-gitops only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("$@")
@@ -113,7 +114,8 @@ for n in "${sizes[@]}"; do
   dir=$work/n$n
   generate "$dir" "$n"
   runs=3; [ "$n" -ge 5000 ] && runs=1
-  for tool in tai kubectl; do
+  tools="tai kubectl"; [ "${BENCH_REFERENCE:-1}" = 0 ] && tools="tai"
+  for tool in $tools; do
     : > "$work/$tool.t"; : > "$work/$tool.m"
     for _ in $(seq $runs); do
       if [ $tool = tai ]; then
@@ -125,6 +127,10 @@ for n in "${sizes[@]}"; do
     done
   done
   ts=$(median < "$work/tai.t"); tm=$(( $(median < "$work/tai.m" | cut -d. -f1) / 1024 ))
+  if [ "${BENCH_REFERENCE:-1}" = 0 ]; then
+    printf "%-8s %-9s %-22s\n" "$n" "$(grep -c '^kind:' "$work/tai.out")" "$ts ($tm)"
+    continue
+  fi
   ks=$(median < "$work/kubectl.t"); km=$(( $(median < "$work/kubectl.m" | cut -d. -f1) / 1024 ))
   objects=$(grep -c '^kind:' "$work/tai.out")
   same=$(cmp -s "$work/tai.out" "$work/kubectl.out" && echo identical || echo DIFFERENT)

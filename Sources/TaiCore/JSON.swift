@@ -32,6 +32,39 @@ public enum JSON {
         return out
     }
 
+    /// Serializes a value as Go's `encoding/json` does: compact, map keys sorted bytewise, and
+    /// `<`, `>`, `&`, U+2028 and U+2029 escaped. kustomize hashes this form.
+    public static func serializeGoStyle(_ value: Value) -> String {
+        var out = ""
+        writeGo(value, into: &out)
+        return out
+    }
+
+    private static func writeGo(_ value: Value, into out: inout String) {
+        switch value {
+        case .list(let items):
+            out += "["
+            for (i, item) in items.enumerated() {
+                if i > 0 { out += "," }
+                writeGo(item, into: &out)
+            }
+            out += "]"
+        case .map(let map):
+            out += "{"
+            for (i, key) in map.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
+                if i > 0 { out += "," }
+                writeString(key, into: &out, escapeHTML: true)
+                out += ":"
+                writeGo(map[key] ?? .null, into: &out)
+            }
+            out += "}"
+        case .string(let s):
+            writeString(s, into: &out, escapeHTML: true)
+        default:
+            write(value, into: &out, indent: nil, level: 0)
+        }
+    }
+
     /// Serializes a value with two-space indentation, keys in map order.
     public static func serializePretty(_ value: Value) -> String {
         var out = ""
@@ -92,7 +125,7 @@ public enum JSON {
         return d.description
     }
 
-    static func writeString(_ s: String, into out: inout String) {
+    static func writeString(_ s: String, into out: inout String, escapeHTML: Bool = false) {
         out += "\""
         var pending = Substring.UnicodeScalarView()
         for scalar in s.unicodeScalars {
@@ -105,6 +138,11 @@ public enum JSON {
             case "\t": escaped = "\\t"
             case "\u{08}": escaped = "\\b"
             case "\u{0C}": escaped = "\\f"
+            case "<" where escapeHTML: escaped = "\\u003c"
+            case ">" where escapeHTML: escaped = "\\u003e"
+            case "&" where escapeHTML: escaped = "\\u0026"
+            case "\u{2028}" where escapeHTML: escaped = "\\u2028"
+            case "\u{2029}" where escapeHTML: escaped = "\\u2029"
             default:
                 if scalar.value < 0x20 {
                     let hex = String(scalar.value, radix: 16)

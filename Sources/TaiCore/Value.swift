@@ -57,6 +57,18 @@ extension Value {
         return false
     }
 
+    /// The text of a scalar as YAML writes it (`8080`, `true`, `null`, `1.5`); `nil` for lists and maps.
+    public var scalarText: String? {
+        switch self {
+        case .string(let s): s
+        case .int(let i): String(i)
+        case .double(let d): d.description
+        case .bool(let b): b ? "true" : "false"
+        case .null: "null"
+        case .list, .map: nil
+        }
+    }
+
     /// A short name of the value's type, for error messages.
     public var typeName: String {
         switch self {

@@ -203,7 +203,7 @@ enum NameHash {
         } else if case .map(let binary)? = object["binaryData"] {
             fields.append(("binaryData", .map(binary)))
         }
-        let encoded = GoJSON.encode(.map(ValueMap(fields, uniquingKeysWith: { $1 })))
+        let encoded = JSON.serializeGoStyle(.map(ValueMap(fields, uniquingKeysWith: { $1 })))
         let digest = SHA256.hash(data: Array(encoded.utf8))
         let hex = digest.map { String(format: "%02x", $0) }.joined()
         return String(
@@ -232,67 +232,5 @@ enum NameHash {
             line = line.dropFirst(lineLength)
         }
         return out
-    }
-}
-
-/// JSON as Go's `encoding/json` writes it: map keys sorted, `<`, `>` and `&` escaped.
-enum GoJSON {
-    static func encode(_ value: Value) -> String {
-        var out = ""
-        write(value, &out)
-        return out
-    }
-
-    private static func write(_ value: Value, _ out: inout String) {
-        switch value {
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
-        case .int(let i): out += String(i)
-        case .double(let d): out += d.description
-        case .string(let s): writeString(s, &out)
-        case .list(let items):
-            out += "["
-            for (i, item) in items.enumerated() {
-                if i > 0 { out += "," }
-                write(item, &out)
-            }
-            out += "]"
-        case .map(let map):
-            out += "{"
-            for (i, key) in map.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
-                if i > 0 { out += "," }
-                writeString(key, &out)
-                out += ":"
-                write(map[key] ?? .null, &out)
-            }
-            out += "}"
-        }
-    }
-
-    private static func writeString(_ s: String, _ out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            case "<": out += "\\u003c"
-            case ">": out += "\\u003e"
-            case "&": out += "\\u0026"
-            case "\u{2028}": out += "\\u2028"
-            case "\u{2029}": out += "\\u2029"
-            default:
-                if scalar.value < 0x20 {
-                    out += String(format: "\\u%04x", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out += "\""
     }
 }

@@ -184,16 +184,7 @@ struct Replacer {
         }
     }
 
-    static func scalarText(_ value: Value) -> String? {
-        switch value {
-        case .string(let s): s
-        case .int(let i): String(i)
-        case .double(let d): d.description
-        case .bool(let b): b ? "true" : "false"
-        case .null: "null"
-        default: nil
-        }
-    }
+    static func scalarText(_ value: Value) -> String? { value.scalarText }
 
     private static func isNilOrEmpty(_ v: Value) -> Bool {
         switch v {

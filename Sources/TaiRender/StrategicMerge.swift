@@ -135,13 +135,8 @@ struct StrategicMerge {
 
     /// A merge key's value as kyaml compares it: the scalar's text, empty when missing.
     private static func keyText(_ value: Value?) -> String {
-        switch value {
-        case .string(let s)?: s
-        case .int(let i)?: String(i)
-        case .bool(let b)?: b ? "true" : "false"
-        case .double(let d)?: d.description
-        default: ""
-        }
+        guard let value, !value.isNull else { return "" }
+        return value.scalarText ?? ""
     }
 
     private func fieldInfo(_ key: String, in type: String?) -> KubeSchema.Field? {

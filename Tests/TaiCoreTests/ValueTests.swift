@@ -84,6 +84,12 @@ struct JSONTests {
         }
     }
 
+    @Test("Go-style output sorts keys bytewise and escapes HTML characters")
+    func goStyle() {
+        let value: Value = ["b": "<a&b>", "B": 1, "a": ["z": true, "y": .null], "é": 1.5]
+        #expect(JSON.serializeGoStyle(value) == #"{"B":1,"a":{"y":null,"z":true},"b":"\u003ca\u0026b\u003e","é":1.5}"#)
+    }
+
     @Test("large integers beyond Int64 read as doubles")
     func largeNumbers() throws {
         #expect(try JSON.parse("123456789012345678901234") == .double(123456789012345678901234.0))
