@@ -33,9 +33,13 @@ struct Patcher {
             source = file
             bytes = Array((spec.inline ?? "").utf8)
         }
-        let documents: [YAMLDocument]
+        var documents: [YAMLDocument]
         do {
             documents = try YAML.parseDocuments(bytes, file: source).filter { !$0.value.isNull }
+            // kustomize reads JSON 6902 patches through go-yaml v2: YAML 1.1 types (`on` is true).
+            if documents.count == 1, documents[0].value.listValue != nil, spec.kind != .strategicMerge {
+                documents = try YAML.parseDocuments(bytes, file: source, rules: .yaml11).filter { !$0.value.isNull }
+            }
         } catch {
             if spec.path == nil {
                 throw RenderError(path: file, field: "\(spec.field).patch", message: "malformed inline patch: \(error.message) (line \(error.line) of the patch)")

@@ -30,6 +30,18 @@ enum ScalarResolver {
         return .string(s)
     }
 
+    /// How go-yaml v2 (YAML 1.1) reads an unquoted scalar, as kustomize reads JSON 6902 patches
+    /// written in YAML: `yes`/`no`/`on`/`off`/`y`/`n` are booleans; timestamps stay as written.
+    static func resolvePlainYAML11(_ s: String) -> Value {
+        switch s {
+        case "y", "Y", "yes", "Yes", "YES", "on", "On", "ON": return .bool(true)
+        case "n", "N", "no", "No", "NO", "off", "Off", "OFF": return .bool(false)
+        default: break
+        }
+        if Timestamp.rfc3339(fromYAML: s) != nil { return .string(s) }
+        return resolvePlain(s)
+    }
+
     /// Whether go-yaml v2 (the writer kustomize prints with) would read `s`, unquoted, as
     /// something other than a string — in which case it must be written quoted.
     static func needsQuotingForGoYAMLv2(_ s: String) -> Bool {

@@ -14,6 +14,14 @@ public struct YAMLDocument: Sendable, Equatable {
     }
 }
 
+/// Which YAML version's rules give unquoted scalars their types.
+public enum ScalarRules: Sendable {
+    /// YAML 1.2 as go-yaml v3 reads it (kustomize's resources and kustomizations).
+    case yaml12
+    /// YAML 1.1 as go-yaml v2 reads it (kustomize's JSON 6902 patches written in YAML).
+    case yaml11
+}
+
 /// Reading and writing YAML through libyaml.
 public enum YAML {
     /// Parses every document of a YAML stream.
@@ -22,8 +30,10 @@ public enum YAML {
     ///   - bytes: the stream, UTF-8 (or UTF-16 with a byte order mark, as libyaml allows).
     ///   - file: the path to name in errors.
     /// - Throws: ``YAMLError`` with the file, line and column of the first problem.
-    public static func parseDocuments(_ bytes: [UInt8], file: String? = nil) throws(YAMLError) -> [YAMLDocument] {
-        let parser = LibYAMLParser(input: bytes, file: file)
+    public static func parseDocuments(
+        _ bytes: [UInt8], file: String? = nil, rules: ScalarRules = .yaml12
+    ) throws(YAMLError) -> [YAMLDocument] {
+        let parser = LibYAMLParser(input: bytes, file: file, rules: rules)
         return try parser.parseStream()
     }
 
@@ -51,9 +61,11 @@ final class LibYAMLParser {
     private let parser: UnsafeMutablePointer<yaml_parser_t>
     private let input: UnsafeMutableBufferPointer<UInt8>
     private let file: String?
+    private let rules: ScalarRules
 
-    init(input bytes: [UInt8], file: String?) {
+    init(input bytes: [UInt8], file: String?, rules: ScalarRules = .yaml12) {
         self.file = file
+        self.rules = rules
         input = .allocate(capacity: max(bytes.count, 1))
         _ = input.initialize(from: bytes)
         parser = .allocate(capacity: 1)
@@ -279,7 +291,8 @@ final class LibYAMLParser {
     private func resolve(_ text: String, tag: String?, plain: Bool, line: Int, column: Int) throws(YAMLError) -> Value {
         let core = "tag:yaml.org,2002:"
         guard let tag, tag != "!" else {
-            return plain && tag == nil ? ScalarResolver.resolvePlain(text) : .string(text)
+            guard plain && tag == nil else { return .string(text) }
+            return rules == .yaml11 ? ScalarResolver.resolvePlainYAML11(text) : ScalarResolver.resolvePlain(text)
         }
         guard tag.hasPrefix(core) else {
             // A local tag (`!Ref`): kustomize keeps the scalar's text.
