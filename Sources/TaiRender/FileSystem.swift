@@ -106,6 +106,17 @@ public enum Path {
         return slash == p.startIndex ? "/" : String(p[..<slash])
     }
 
+    /// The relative path from directory `base` to `path`, with `..` steps where needed
+    /// (`from: "overlay", to: "base/c.yaml"` → `../base/c.yaml`).
+    public static func relativePath(from base: String, to path: String) -> String {
+        let b = normalize(base).split(separator: "/").filter { $0 != "." }
+        let p = normalize(path).split(separator: "/").filter { $0 != "." }
+        var common = 0
+        while common < b.count, common < p.count, b[common] == p[common] { common += 1 }
+        let steps = Array(repeating: "..", count: b.count - common) + p[common...].map(String.init)
+        return steps.isEmpty ? "." : steps.joined(separator: "/")
+    }
+
     /// `path` relative to `base` when it lies below it, else `path` unchanged.
     public static func relative(_ path: String, to base: String) -> String {
         let p = normalize(path)

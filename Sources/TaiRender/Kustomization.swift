@@ -64,6 +64,9 @@ public struct Kustomization: Sendable {
     var generators: [GeneratorArgs] = []
     /// `replacements` entries as written: inline ones, or `path:` to a file of them.
     var replacementEntries: [(field: String, value: Value)] = []
+    /// `buildMetadata` (the top kustomization's applies to the whole build, as in kustomize).
+    var originAnnotations = false
+    var managedByLabel = false
     /// `sortOptions` (honoured only at the top, as kustomize does): nil for the default order.
     var sortOrder: SortOrder?
     var generatorOptions: GeneratorOptions?
@@ -78,7 +81,7 @@ public struct Kustomization: Sendable {
     static let unsupportedFields: Set<String> = [
          "crds", "vars",
         "helmCharts", "helmGlobals", "helmChartInflationGenerator", "generators", "transformers",
-        "validators", "openapi", "configurations", "buildMetadata", "metadata",
+        "validators", "openapi", "configurations", "metadata",
     ]
 
     var patches: [PatchSpec] = []
@@ -87,7 +90,7 @@ public struct Kustomization: Sendable {
         "apiVersion", "kind", "resources", "bases", "namespace", "namePrefix", "nameSuffix",
         "commonLabels", "commonAnnotations", "images", "labels", "replicas", "configMapGenerator",
         "secretGenerator", "generatorOptions", "components", "patches", "patchesStrategicMerge", "patchesJson6902",
-        "sortOptions", "replacements",
+        "sortOptions", "replacements", "buildMetadata",
     ]
 
     /// Reads a kustomization from its parsed YAML.
@@ -122,7 +125,10 @@ public struct Kustomization: Sendable {
         {
             throw RenderError(path: file, field: "apiVersion", message: "unknown apiVersion '\(apiVersion)'")
         }
-        for (field, replacement) in [("commonLabels", "labels"), ("bases", "resources")] where fields[field] != nil {
+        for (field, replacement) in [
+            ("commonLabels", "labels"), ("bases", "resources"), ("patchesJson6902", "patches"),
+            ("patchesStrategicMerge", "patches"),
+        ] where fields[field] != nil {
             deprecations.append(
                 "'\(field)' is deprecated. Please use '\(replacement)' instead. Run 'kustomize edit fix' to update your Kustomization automatically.")
         }
@@ -137,6 +143,20 @@ public struct Kustomization: Sendable {
         try parseLabelsAndReplicas(fields, file: file)
         try parseGenerators(fields, file: file)
         try parsePatches(fields, file: file)
+        for (i, option) in try Self.strings(fields["buildMetadata"], "buildMetadata", file).enumerated() {
+            switch option {
+            case "originAnnotations": originAnnotations = true
+            case "managedByLabel": managedByLabel = true
+            case "transformerAnnotations":
+                throw RenderError(
+                    path: file, field: "buildMetadata[\(i)]",
+                    message: "'transformerAnnotations' is a kustomize feature tai-gitops does not support yet; refusing to render without it")
+            default:
+                throw RenderError(
+                    path: file, field: "buildMetadata[\(i)]",
+                    message: "unknown option '\(option)' (originAnnotations, transformerAnnotations or managedByLabel)")
+            }
+        }
         replacementEntries = try Self.list(fields["replacements"], "replacements", file).enumerated().map {
             ("replacements[\($0.offset)]", $0.element)
         }

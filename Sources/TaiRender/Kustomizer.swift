@@ -19,21 +19,68 @@ public struct Kustomizer: Sendable {
     /// The objects `directory` renders to, in kustomize's output order.
     public func build(_ directory: String) throws(RenderError) -> [Resource] {
         let root = Path.normalize(directory)
-        let shared = SharedValues()
-        var resources = try accumulate(root, stack: [], shared: shared)
+        let top = try topKustomization(root)
+        let context = BuildContext(shared: SharedValues(), root: root, originAnnotations: top?.originAnnotations ?? false)
+        var resources = try accumulate(root, stack: [], context: context)
         addHashSuffixes(&resources)
         try NameReferences.fix(&resources)
-        switch try topSortOrder(root) {
+        if top?.managedByLabel == true {
+            for i in resources.indices {
+                resources[i].object.set(path: ["metadata", "labels", "app.kubernetes.io/managed-by"], to: "kustomize-(devel)")
+            }
+        }
+        switch top?.sortOrder {
         case .fifo?: return resources
         case .legacy(let first, let last)?: return LegacyOrder.sorted(resources, rank: LegacyOrder.rank(first: first, last: last))
         case nil: return LegacyOrder.sorted(resources)
         }
     }
 
-    /// The top kustomization's `sortOptions` (the only one kustomize honours).
-    private func topSortOrder(_ root: String) throws(RenderError) -> SortOrder? {
+    /// The top kustomization, whose `sortOptions` and `buildMetadata` rule the whole build
+    /// (nil when the directory is missing; the build reports that).
+    private func topKustomization(_ root: String) throws(RenderError) -> Kustomization? {
+        guard fileSystem.isDirectory(root) else { return nil }
         let file = try kustomizationFile(in: root)
-        return try Kustomization(parsing: parseSingleDocument(file), file: file).sortOrder
+        return try Kustomization(parsing: parseSingleDocument(file), file: file)
+    }
+
+    /// What every level of one build shares.
+    struct BuildContext {
+        let shared: SharedValues
+        /// The top directory: origin annotations are written relative to it.
+        let root: String
+        let originAnnotations: Bool
+
+        /// kustomize's `config.kubernetes.io/origin` for an object read from `file`.
+        func mark(_ resources: inout [Resource], from file: String) {
+            guard originAnnotations else { return }
+            for i in resources.indices {
+                resources[i].object.set(
+                    path: ["metadata", "annotations", "config.kubernetes.io/origin"],
+                    to: .string("path: \(Path.relativePath(from: root, to: file))\n"))
+            }
+        }
+
+        /// The origin of an object a generator of `kustomizationFile` made.
+        func markGenerated(_ resource: inout Resource, by kind: String, in kustomizationFile: String) {
+            guard originAnnotations else { return }
+            setConfiguredOrigin(&resource.object, by: kind, in: kustomizationFile)
+        }
+
+        /// After a transformer ran: an object whose origin annotation it removed (a patch that
+        /// replaced the annotations) gets the transformer as its origin, as kustomize does.
+        func restoreOrigin(_ object: inout Value, before: Value, by kind: String, in kustomizationFile: String) {
+            let path = ["metadata", "annotations", "config.kubernetes.io/origin"]
+            guard originAnnotations, before[path: path] != nil, object[path: path] == nil else { return }
+            setConfiguredOrigin(&object, by: kind, in: kustomizationFile)
+        }
+
+        private func setConfiguredOrigin(_ object: inout Value, by kind: String, in kustomizationFile: String) {
+            object.set(
+                path: ["metadata", "annotations", "config.kubernetes.io/origin"],
+                to: .string(
+                    "configuredIn: \(Path.relativePath(from: root, to: kustomizationFile))\nconfiguredBy:\n  apiVersion: builtin\n  kind: \(kind)\n"))
+        }
     }
 
     /// What `kustomize build directory` prints.
@@ -61,9 +108,9 @@ public struct Kustomizer: Sendable {
     }
 
     /// Builds a kustomization directory into a fresh set of resources.
-    private func accumulate(_ directory: String, stack: [String], shared: SharedValues) throws(RenderError) -> [Resource] {
+    private func accumulate(_ directory: String, stack: [String], context: BuildContext) throws(RenderError) -> [Resource] {
         var resources: [Resource] = []
-        try accumulateTarget(directory, stack: stack, into: &resources, asComponent: false, shared: shared)
+        try accumulateTarget(directory, stack: stack, into: &resources, asComponent: false, context: context)
         return resources
     }
 
@@ -71,7 +118,7 @@ public struct Kustomizer: Sendable {
     /// components (each working on everything accumulated so far), then its transformers. A
     /// component adds to its includer's resources instead of starting its own.
     private func accumulateTarget(
-        _ directory: String, stack: [String], into resources: inout [Resource], asComponent: Bool, shared: SharedValues
+        _ directory: String, stack: [String], into resources: inout [Resource], asComponent: Bool, context: BuildContext
     ) throws(RenderError) {
         guard fileSystem.exists(directory) else {
             throw RenderError(path: directory, message: "no such directory")
@@ -122,14 +169,16 @@ public struct Kustomizer: Sendable {
             }
             if fileSystem.isDirectory(path) {
                 try checkCycle(path, field: field, entry: entry)
-                try add(try accumulate(path, stack: stack + [directory], shared: shared), field: field)
+                try add(try accumulate(path, stack: stack + [directory], context: context), field: field)
             } else {
                 guard fileSystem.isLoadable(path, within: directory) else {
                     throw RenderError(
                         path: file, field: field,
                         message: "security; file '\(path)' is not in or below '\(directory)' (kustomize's load restrictions)")
                 }
-                try add(try loadResources(path), field: field)
+                var loaded = try loadResources(path)
+                context.mark(&loaded, from: path)
+                try add(loaded, field: field)
             }
         }
         let generator = Generator(fileSystem: fileSystem, kustomization: kustomization)
@@ -140,7 +189,8 @@ public struct Kustomizer: Sendable {
                 for name in Set([r.name] + r.previousIDs.map(\.name)) { byName[name, default: []].append(i) }
             }
             for args in kustomization.generators {
-                let generated = try generator.generate(args)
+                var generated = try generator.generate(args)
+                context.markGenerated(&generated, by: args.kind == .configMap ? "ConfigMapGenerator" : "SecretGenerator", in: file)
                 let before = resources.count
                 try absorb(generated, into: &resources, candidates: byName[generated.name] ?? [], file: file, field: args.field)
                 if resources.count > before { byName[generated.name, default: []].append(before) }
@@ -155,9 +205,9 @@ public struct Kustomizer: Sendable {
                 throw RenderError(path: file, field: field, message: "'\(entry)' is not a directory holding a Component")
             }
             try checkCycle(path, field: field, entry: entry)
-            try accumulateTarget(path, stack: stack + [directory], into: &resources, asComponent: true, shared: shared)
+            try accumulateTarget(path, stack: stack + [directory], into: &resources, asComponent: true, context: context)
         }
-        try Transformers.apply(kustomization, to: &resources, fileSystem: fileSystem, shared: shared)
+        try Transformers.apply(kustomization, to: &resources, fileSystem: fileSystem, context: context)
     }
 
     /// Adds a generated object: appended when new; merged into, or replacing, the object of the
@@ -211,6 +261,13 @@ public struct Kustomizer: Sendable {
             var combined = old.object[path: ["metadata", key]]?.mapValue ?? [:]
             for (k, v) in generated.object[path: ["metadata", key]]?.mapValue ?? [:] { combined[k] = v }
             if !combined.isEmpty { merged.object.set(path: ["metadata", key], to: .map(combined)) }
+        }
+        // A merged object keeps the origin it was first read or generated with (a replaced one
+        // takes the new one).
+        if generated.behavior == .merge,
+            let origin = old.object[path: ["metadata", "annotations", "config.kubernetes.io/origin"]]
+        {
+            merged.object.set(path: ["metadata", "annotations", "config.kubernetes.io/origin"], to: origin)
         }
         merged.object.set(path: ["metadata", "name"], to: .string(old.name))
         if old.namespace.isEmpty {

@@ -6,7 +6,8 @@ import TaiYAML
 struct Patcher {
     let fileSystem: any RenderFileSystem
     let kustomization: Kustomization
-    let shared: SharedValues
+    let context: Kustomizer.BuildContext
+    var shared: SharedValues { context.shared }
 
     /// One loaded patch: its documents and what kind of patch they are.
     enum Loaded {
@@ -80,8 +81,12 @@ struct Patcher {
         case .json6902(let patch):
             for i in selected ?? [] {
                 do {
-                    resources[i].object = try patch.apply(to: resources[i].object)
+                    let before = resources[i].object
+                    resources[i].object = try patch.apply(to: before)
                     shared.forget(resource: resources[i].uid)
+                    context.restoreOrigin(
+                        &resources[i].object, before: before,
+                        by: spec.kind == .json6902 ? "PatchJson6902Transformer" : "PatchTransformer", in: file)
                 } catch {
                     throw RenderError(path: source, field: spec.field, message: "\(resources[i].identity): \(error.message)")
                 }
@@ -97,7 +102,7 @@ struct Patcher {
                 }
                 var deleted: [Int] = []
                 for i in targets {
-                    var patch = document.value
+                    var patch = spec.kind == .strategicMerge ? Self.legacyMetadata(document.value) : document.value
                     let target = resources[i].object
                     if !spec.allowNameChange {
                         patch.set(path: ["metadata", "name"], to: target[path: ["metadata", "name"]] ?? .null)
@@ -113,6 +118,9 @@ struct Patcher {
                         if let merged = try merger.apply(patch, to: target) {
                             resources[i].object = merged
                             shared.forgetChanged(resource: resources[i].uid, before: target, after: merged)
+                            context.restoreOrigin(
+                                &resources[i].object, before: target,
+                                by: spec.kind == .strategicMerge ? "PatchStrategicMergeTransformer" : "PatchTransformer", in: file)
                         } else {
                             deleted.append(i)
                         }
@@ -123,6 +131,26 @@ struct Patcher {
                 for i in deleted.reversed() { resources.remove(at: i) }
             }
         }
+    }
+
+    /// Legacy `patchesStrategicMerge` patches are read as objects first: their labels and
+    /// annotations become string maps (`null` → `"null"`, `5` → `"5"`) and a null map is dropped.
+    static func legacyMetadata(_ patch: Value) -> Value {
+        var patch = patch
+        for key in ["labels", "annotations"] {
+            switch patch[path: ["metadata", key]] {
+            case .null?:
+                if case .map(var metadata)? = patch["metadata"] {
+                    metadata[key] = nil
+                    patch["metadata"] = .map(metadata)
+                }
+            case .map(let m)?:
+                patch.set(path: ["metadata", key], to: .map(m.mapValues { .string($0.scalarText ?? "") }))
+            default:
+                break
+            }
+        }
+        return patch
     }
 
     /// The one object a strategic merge patch without a target names by its own kind,

@@ -6,9 +6,10 @@ import TaiYAML
 /// namespace, name prefix and suffix, labels, annotations, images.
 enum Transformers {
     static func apply(
-        _ k: Kustomization, to resources: inout [Resource], fileSystem: any RenderFileSystem, shared: SharedValues
+        _ k: Kustomization, to resources: inout [Resource], fileSystem: any RenderFileSystem, context: Kustomizer.BuildContext
     ) throws(RenderError) {
-        let patcher = Patcher(fileSystem: fileSystem, kustomization: k, shared: shared)
+        let shared = context.shared
+        let patcher = Patcher(fileSystem: fileSystem, kustomization: k, context: context)
         for spec in k.patches where spec.kind == .strategicMerge { try patcher.apply(spec, to: &resources) }
         for spec in k.patches where spec.kind == .any { try patcher.apply(spec, to: &resources) }
         if let namespace = k.namespace, !namespace.isEmpty {

@@ -234,6 +234,12 @@ struct TreeGenerator {
             target = overlay
             parent = "../overlay\(level)"
         }
+        if random.chance(25) {
+            let file = target + "/kustomization.yaml"
+            let k = try String(contentsOfFile: file, encoding: .utf8)
+            let options = random.pick(["[originAnnotations]", "[managedByLabel]", "[originAnnotations, managedByLabel]"])
+            try (k + "buildMetadata: \(options)\n").write(toFile: file, atomically: true, encoding: .utf8)
+        }
         return target
     }
 }

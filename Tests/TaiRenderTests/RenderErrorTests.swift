@@ -63,7 +63,7 @@ struct RenderErrorTests {
     }
 
     @Test("fields kustomize has but tai-gitops does not are refused by name", arguments: [
-        "helmCharts", "helmGlobals", "vars", "crds", "transformers", "openapi", "buildMetadata",
+        "helmCharts", "helmGlobals", "vars", "crds", "transformers", "openapi", "configurations",
     ])
     func unsupported(field: String) {
         expectError(
@@ -186,6 +186,16 @@ struct RenderErrorTests {
             path: "/repo/kustomization.yaml", field: "replacements[0].targets[0]", contains: "unable to find field \"spec.missing.field\" in replacement target")
     }
 
+    @Test("buildMetadata: transformerAnnotations and unknown options are refused by name")
+    func buildMetadata() {
+        expectError(
+            ["/repo/kustomization.yaml": "resources: []\nbuildMetadata: [originAnnotations, transformerAnnotations]\n"],
+            path: "/repo/kustomization.yaml", field: "buildMetadata[1]", contains: "does not support yet")
+        expectError(
+            ["/repo/kustomization.yaml": "resources: []\nbuildMetadata: [everything]\n"],
+            path: "/repo/kustomization.yaml", field: "buildMetadata[0]", contains: "unknown option 'everything'")
+    }
+
     @Test("a file that is not UTF-8")
     func notUTF8() throws {
         let dir = try TemporaryDirectory()
@@ -211,6 +221,14 @@ struct PathTests {
     ])
     func within(path: String, root: String, expected: Bool) {
         #expect(Path.isWithin(path, root: root) == expected)
+    }
+
+    @Test("relative paths between directories", arguments: [
+        ("overlay", "base/c.yaml", "../base/c.yaml"), ("a/b", "a/b/c.yaml", "c.yaml"), ("/r/x/y", "/r/z", "../../z"),
+        (".", "base/k.yaml", "base/k.yaml"), ("a", "a", "."),
+    ])
+    func relative(from: String, to: String, expected: String) {
+        #expect(Path.relativePath(from: from, to: to) == expected)
     }
 }
 
