@@ -21,7 +21,8 @@ public struct Kustomizer: Sendable {
         let root = Path.normalize(directory)
         let top = try topKustomization(root)
         let context = BuildContext(shared: SharedValues(), root: root, originAnnotations: top?.originAnnotations ?? false)
-        var resources = try accumulate(root, stack: [], context: context)
+        var resources: [Resource] = []
+        try accumulateTarget(root, stack: [], into: &resources, asComponent: false, context: context, parsed: top)
         addHashSuffixes(&resources)
         try NameReferences.fix(&resources)
         if top?.managedByLabel == true {
@@ -110,7 +111,7 @@ public struct Kustomizer: Sendable {
     /// Builds a kustomization directory into a fresh set of resources.
     private func accumulate(_ directory: String, stack: [String], context: BuildContext) throws(RenderError) -> [Resource] {
         var resources: [Resource] = []
-        try accumulateTarget(directory, stack: stack, into: &resources, asComponent: false, context: context)
+        try accumulateTarget(directory, stack: stack, into: &resources, asComponent: false, context: context, parsed: nil)
         return resources
     }
 
@@ -118,7 +119,8 @@ public struct Kustomizer: Sendable {
     /// components (each working on everything accumulated so far), then its transformers. A
     /// component adds to its includer's resources instead of starting its own.
     private func accumulateTarget(
-        _ directory: String, stack: [String], into resources: inout [Resource], asComponent: Bool, context: BuildContext
+        _ directory: String, stack: [String], into resources: inout [Resource], asComponent: Bool, context: BuildContext,
+        parsed: Kustomization? = nil
     ) throws(RenderError) {
         guard fileSystem.exists(directory) else {
             throw RenderError(path: directory, message: "no such directory")
@@ -126,8 +128,14 @@ public struct Kustomizer: Sendable {
         guard fileSystem.isDirectory(directory) else {
             throw RenderError(path: directory, message: "not a directory; build takes a directory that holds a kustomization")
         }
-        let file = try kustomizationFile(in: directory)
-        let kustomization = try Kustomization(parsing: parseSingleDocument(file), file: file)
+        let kustomization: Kustomization
+        if let parsed {
+            kustomization = parsed
+        } else {
+            let file = try kustomizationFile(in: directory)
+            kustomization = try Kustomization(parsing: parseSingleDocument(file), file: file)
+        }
+        let file = kustomization.file
         for warning in kustomization.deprecations { onWarning?(warning) }
         if asComponent && !kustomization.isComponent {
             throw RenderError(path: file, field: "kind", message: "expected kind 'Component' for a directory listed in components")

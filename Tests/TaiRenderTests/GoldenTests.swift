@@ -23,6 +23,10 @@ struct GoldenTests {
         }
         let expected = try String(contentsOfFile: dir + "/expected.yaml", encoding: .utf8)
         let rendered = try Kustomizer().render(dir + "/input/" + target)
+        // The recorded file must still be what the installed kubectl prints (the reference, run
+        // here, not trusted from the recording).
+        let live = try ProcessRunner.check("kubectl", ["kustomize", dir + "/input/" + target], environment: ["KUBECONFIG": "/dev/null"])
+        #expect(live == expected, "expected.yaml of \(name) is stale: re-record with scripts/record-render-goldens.sh")
         // A scenario with a `known-divergence` file documents a difference not fixed yet: it is
         // reported as a known issue, and flagged the day it starts to match.
         if let divergence = try? String(contentsOfFile: dir + "/known-divergence", encoding: .utf8) {
