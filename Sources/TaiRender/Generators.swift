@@ -148,7 +148,11 @@ struct Generator {
             throw RenderError(path: Path.join(kustomization.directory, path), message: "env file is not valid UTF-8")
         }
         var out: [(String, String)] = []
-        for (n, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // Lines as Go's bufio.ScanLines cuts them: at "\n", dropping a "\r" before it (in Swift
+        // "\r\n" is one Character, so split on both).
+        for (n, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+            .enumerated()
+        {
             var line = Substring(rawLine)
             if line.hasSuffix("\r") { line = line.dropLast() }
             if n == 0, line.hasPrefix("\u{FEFF}") { line = line.dropFirst() }
@@ -156,20 +160,12 @@ struct Generator {
             if line.isEmpty || line.hasPrefix("#") { continue }
             let parts = line.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let key = String(parts[0])
-            guard Self.isEnvVarName(key) else {
-                throw RenderError(
-                    path: Path.join(kustomization.directory, path), line: n + 1,
-                    message: "invalid key '\(key)': a valid environment variable name must consist of alphabetic characters, digits, '_', '-', or '.', and must not start with a digit")
-            }
+            // kustomize takes any key as written, and skips a line with none.
+            if key.isEmpty { continue }
             let value = parts.count == 2 ? String(parts[1]) : (ProcessInfo.processInfo.environment[key] ?? "")
             out.append((key, value))
         }
         return out
-    }
-
-    static func isEnvVarName(_ s: String) -> Bool {
-        guard let first = s.unicodeScalars.first, !(first >= "0" && first <= "9") else { return false }
-        return s.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ($0 >= "0" && $0 <= "9") || $0 == "_" || $0 == "-" || $0 == ".") }
     }
 
     static func removeQuotes(_ value: String) -> String {
