@@ -1,4 +1,5 @@
 import Foundation
+import TaiYAML
 
 /// The files a render reads. Injected so tests can render from memory and the agent from a
 /// checked-out snapshot.
@@ -20,6 +21,42 @@ extension RenderFileSystem {
     /// are followed (a link may not point out of the kustomization's directory).
     public func isLoadable(_ path: String, within root: String) -> Bool {
         Path.isWithin(path, root: root) && Path.isWithin(realPath(path), root: realPath(root))
+    }
+
+    /// The bytes of a file, refusing one larger than ``Kustomizer/maxFileSize``.
+    func read(_ path: String) throws(RenderError) -> [UInt8] {
+        guard let bytes = contents(of: path) else {
+            throw RenderError(path: path, message: "cannot read file")
+        }
+        guard bytes.count <= Kustomizer.maxFileSize else {
+            throw RenderError(
+                path: path, message: "file is \(bytes.count >> 20) MiB, more than the \(Kustomizer.maxFileSize >> 20) MiB tai-gitops reads")
+        }
+        return bytes
+    }
+
+    /// A file a kustomization names in `field` (a patch, a generator source, replacements):
+    /// under the load restrictions and the size limit, with errors that name the field.
+    func read(_ relative: String, namedBy k: Kustomization, field: String) throws(RenderError) -> (path: String, bytes: [UInt8]) {
+        let path = Path.join(k.directory, relative)
+        guard isLoadable(path, within: k.directory) else {
+            throw RenderError(
+                path: k.file, field: field,
+                message: "security; file '\(path)' is not in or below '\(k.directory)' (kustomize's load restrictions)")
+        }
+        guard exists(path), !isDirectory(path) else {
+            throw RenderError(path: k.file, field: field, message: "'\(relative)' does not exist or cannot be read")
+        }
+        return (path, try read(path))
+    }
+}
+
+/// Parses a file's YAML, turning reader errors into render errors that name the file.
+func parseYAMLFile(_ bytes: [UInt8], path: String, rules: ScalarRules = .yaml12) throws(RenderError) -> [YAMLDocument] {
+    do {
+        return try YAML.parseDocuments(bytes, file: path, rules: rules)
+    } catch {
+        throw RenderError(path: path, line: error.line, column: error.column, message: error.message)
     }
 }
 

@@ -130,16 +130,7 @@ struct Generator {
     }
 
     private func read(_ relative: String, field: String) throws(RenderError) -> [UInt8] {
-        let path = Path.join(kustomization.directory, relative)
-        guard fileSystem.isLoadable(path, within: kustomization.directory) else {
-            throw RenderError(
-                path: kustomization.file, field: field,
-                message: "security; file '\(path)' is not in or below '\(kustomization.directory)' (kustomize's load restrictions)")
-        }
-        guard let bytes = fileSystem.contents(of: path) else {
-            throw RenderError(path: kustomization.file, field: field, message: "'\(relative)' does not exist or cannot be read")
-        }
-        return bytes
+        try fileSystem.read(relative, namedBy: kustomization, field: field).bytes
     }
 
     /// `KEY=VALUE` lines; blank lines and `#` comments skipped; a bare `KEY` reads the environment.

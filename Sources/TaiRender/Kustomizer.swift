@@ -307,24 +307,8 @@ public struct Kustomizer: Sendable {
     /// The largest file a render reads; a bigger one is refused rather than exhausting memory.
     public static let maxFileSize = 32 << 20
 
-    private func read(_ path: String) throws(RenderError) -> [UInt8] {
-        guard let bytes = fileSystem.contents(of: path) else {
-            throw RenderError(path: path, message: "cannot read file")
-        }
-        guard bytes.count <= Self.maxFileSize else {
-            throw RenderError(path: path, message: "file is \(bytes.count >> 20) MiB, more than the \(Self.maxFileSize >> 20) MiB tai-gitops reads")
-        }
-        return bytes
-    }
-
     private func parseSingleDocument(_ file: String) throws(RenderError) -> Value {
-        let bytes = try read(file)
-        let documents: [YAMLDocument]
-        do {
-            documents = try YAML.parseDocuments(bytes, file: file)
-        } catch {
-            throw RenderError(path: file, line: error.line, column: error.column, message: error.message)
-        }
+        let documents = try parseYAMLFile(try fileSystem.read(file), path: file)
         let nonEmpty = documents.filter { !$0.value.isNull }
         guard nonEmpty.count <= 1 else {
             throw RenderError(path: file, line: nonEmpty[1].line, message: "a kustomization file must hold one YAML document")
@@ -334,13 +318,7 @@ public struct Kustomizer: Sendable {
 
     /// The objects of a resource file: every non-empty document, with `List` kinds expanded.
     func loadResources(_ path: String) throws(RenderError) -> [Resource] {
-        let bytes = try read(path)
-        let documents: [YAMLDocument]
-        do {
-            documents = try YAML.parseDocuments(bytes, file: path)
-        } catch {
-            throw RenderError(path: path, line: error.line, column: error.column, message: error.message)
-        }
+        let documents = try parseYAMLFile(try fileSystem.read(path), path: path)
         var out: [Resource] = []
         for document in documents {
             switch document.value {

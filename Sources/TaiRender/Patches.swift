@@ -20,16 +20,7 @@ struct Patcher {
         let source: String
         let bytes: [UInt8]
         if let path = spec.path {
-            source = Path.join(kustomization.directory, path)
-            guard fileSystem.isLoadable(source, within: kustomization.directory) else {
-                throw RenderError(
-                    path: file, field: spec.field,
-                    message: "security; file '\(source)' is not in or below '\(kustomization.directory)' (kustomize's load restrictions)")
-            }
-            guard let contents = fileSystem.contents(of: source) else {
-                throw RenderError(path: file, field: spec.field, message: "patch file '\(path)' does not exist")
-            }
-            bytes = contents
+            (source, bytes) = try fileSystem.read(path, namedBy: kustomization, field: spec.field)
         } else {
             source = file
             bytes = Array((spec.inline ?? "").utf8)

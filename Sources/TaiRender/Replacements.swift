@@ -116,7 +116,7 @@ struct Replacer {
         }
         var value = found
         if let delimiter = r.source.delimiter, !delimiter.isEmpty {
-            guard let text = scalarText(value) else { throw fail("delimiter option can only be used with scalar nodes") }
+            guard let text = value.scalarText else { throw fail("delimiter option can only be used with scalar nodes") }
             let parts = text.components(separatedBy: delimiter)
             guard r.source.index >= 0, r.source.index < parts.count else {
                 throw fail("options.index \(r.source.index) is out of bounds for value \(text)")
@@ -157,11 +157,11 @@ struct Replacer {
     private static func newValue(current: Value?, value: Value, target: Replacement.Target) throws(Failure) -> Value {
         var value = value
         if let delimiter = target.delimiter, !delimiter.isEmpty {
-            guard let currentText = current.flatMap(scalarText) ?? (current == nil ? "" : nil) else {
+            guard let currentText = current?.scalarText ?? (current == nil ? "" : nil) else {
                 throw Failure(message: "delimiter option can only be used with scalar nodes")
             }
             var parts = currentText.components(separatedBy: delimiter)
-            let v = scalarText(value) ?? ""
+            let v = value.scalarText ?? ""
             if target.index < 0 {
                 parts.insert(v, at: 0)
             } else if target.index >= parts.count {
@@ -173,7 +173,7 @@ struct Replacer {
         }
         // A scalar target keeps its type; only its text changes. A created one has no type of
         // its own: kustomize writes the text untagged, so it reads back by the YAML rules.
-        guard let text = scalarText(value) else { return value }
+        guard let text = value.scalarText else { return value }
         guard let current else { return YAML.resolvePlainScalar(text) }
         switch current {
         case .string: return .string(text)
@@ -183,8 +183,6 @@ struct Replacer {
         default: return value
         }
     }
-
-    static func scalarText(_ value: Value) -> String? { value.scalarText }
 
     private static func isNilOrEmpty(_ v: Value) -> Bool {
         switch v {
@@ -300,7 +298,7 @@ struct Replacer {
         case (.match(let key, let value), .list(var items)):
             node = .null
             var n = 0
-            for j in items.indices where items[j][key].flatMap(scalarText) == value {
+            for j in items.indices where items[j][key]?.scalarText == value {
                 n += try set(rest, in: &items[j], create: create, transform)
             }
             if n == 0, create != nil {

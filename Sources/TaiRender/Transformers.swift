@@ -1,6 +1,5 @@
 import Foundation
 import TaiCore
-import TaiYAML
 
 /// The built-in transformers a kustomization's fields ask for, applied in kustomize's order:
 /// namespace, name prefix and suffix, labels, annotations, images.
@@ -167,20 +166,8 @@ enum Transformers {
                 guard value.mapValue?.count == 1 else {
                     throw RenderError(path: k.file, field: field, message: "a replacement takes either 'path' or 'source' and 'targets'")
                 }
-                let full = Path.join(k.directory, path)
-                guard fileSystem.isLoadable(full, within: k.directory) else {
-                    throw RenderError(path: k.file, field: field, message: "security; file '\(full)' is not in or below '\(k.directory)'")
-                }
-                guard let bytes = fileSystem.contents(of: full) else {
-                    throw RenderError(path: k.file, field: "\(field).path", message: "'\(path)' does not exist")
-                }
-                let documents: [YAMLDocument]
-                do {
-                    documents = try YAML.parseDocuments(bytes, file: full)
-                } catch {
-                    throw RenderError(path: full, line: error.line, column: error.column, message: error.message)
-                }
-                for document in documents where !document.value.isNull {
+                let (full, bytes) = try fileSystem.read(path, namedBy: k, field: "\(field).path")
+                for document in try parseYAMLFile(bytes, path: full) where !document.value.isNull {
                     let items = document.value.listValue ?? [document.value]
                     for (i, item) in items.enumerated() {
                         out.append(try Replacement(parsing: item, field: "\(field) (\(path) item \(i))", file: full))
