@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // MARK: C libraries (system libraries from Debian, each behind a shim header)
@@ -59,11 +60,24 @@ let package = Package(
             dependencies: ["TaiCore", "TaiYAML", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings),
 
+        // MARK: Beneath the pipeline: a Kubernetes API server for tests, the demo and offline previews
+        .target(
+            name: "ClusterEmulator",
+            dependencies: [
+                "TaiCore", "TaiYAML",
+                .product(name: "OrderedCollections", package: "swift-collections"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings),
+
         // MARK: Command line
         .executableTarget(
             name: "tai-gitops",
             dependencies: [
-                "TaiCore", "TaiYAML", "TaiRender",
+                "TaiCore", "TaiYAML", "TaiRender", "ClusterEmulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -82,6 +96,9 @@ let package = Package(
             exclude: ["Scenarios"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "ClusterEmulatorTests", dependencies: ["ClusterEmulator", "TaiCore", "TaiYAML", "TaiTesting"],
+            swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["TaiTesting"], swiftSettings: swiftSettings),
     ]
 )

@@ -15,10 +15,19 @@ public struct KubeSchema: Sendable {
         public var patchMergeKey: String?
         public var listType: String?
         public var listMapKeys: [String]
+        /// `atomic` for maps owned as a whole by server-side apply; nil = granular.
+        public var mapType: String? = nil
+        /// `atomic` when the struct held by this field is owned as a whole.
+        public var structType: String? = nil
+        /// The defaults the published schema records for list-map key fields (`protocol: TCP`).
+        public var listMapKeyDefaults: [String: Value] = [:]
+        /// The field's `+default`, if any.
+        public var defaultValue: Value? = nil
     }
 
     private let types: [String: [String: Field]]
     private let kinds: [String: String]
+    private let clusterScoped: Set<String>
     /// Notes on how kustomize's embedded (v1.21.2) schema differs; see `list-semantics.md`.
     public let kustomizeKindsAbsent: Set<String>
     public let kustomizeMergeListsMissing: Set<String>
@@ -46,7 +55,11 @@ public struct KubeSchema: Sendable {
                     patchStrategy: info["patchStrategy"]?.stringValue,
                     patchMergeKey: info["patchMergeKey"]?.stringValue,
                     listType: info["listType"]?.stringValue,
-                    listMapKeys: info["listMapKeys"]?.listValue?.compactMap(\.stringValue) ?? [])
+                    listMapKeys: info["listMapKeys"]?.listValue?.compactMap(\.stringValue) ?? [],
+                    mapType: info["mapType"]?.stringValue,
+                    structType: info["structType"]?.stringValue,
+                    listMapKeyDefaults: info["listMapKeyDefaults"]?.mapValue.map { Dictionary(uniqueKeysWithValues: $0.map { ($0.key, $0.value) }) } ?? [:],
+                    defaultValue: info["default"])
             }
             types[name] = fields
         }
@@ -54,6 +67,7 @@ public struct KubeSchema: Sendable {
         var kinds: [String: String] = [:]
         for (key, type) in root["_kinds"]?.mapValue ?? [:] { kinds[key] = type.stringValue }
         self.kinds = kinds
+        clusterScoped = Set(root["_clusterScopedKinds"]?.listValue?.compactMap(\.stringValue) ?? [])
         let kustomize = root["_kustomize"]
         kustomizeKindsAbsent = Set(kustomize?["kindsAbsentFromBuiltinSchema"]?.listValue?.compactMap(\.stringValue) ?? [])
         kustomizeMergeListsMissing = Set(kustomize?["mergeListsMissingFromBuiltinSchema"]?.listValue?.compactMap(\.stringValue) ?? [])
@@ -73,6 +87,14 @@ public struct KubeSchema: Sendable {
     /// A field of a struct type.
     public func field(_ name: String, of type: String) -> Field? {
         types[type]?[name]
+    }
+
+    /// All fields of a struct type.
+    public func fields(of type: String) -> [String: Field]? { types[type] }
+
+    /// Whether a kind is cluster-scoped (from the bundled schema's list).
+    public func isClusterScoped(apiVersion: String, kind: String) -> Bool {
+        clusterScoped.contains("\(apiVersion.contains("/") ? apiVersion : "core/" + apiVersion)/\(kind)")
     }
 
     /// Whether a type name is a struct this schema describes.

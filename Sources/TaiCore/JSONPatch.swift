@@ -1,23 +1,21 @@
-import TaiCore
-
 /// RFC 6902 JSON patches over ``Value``: add, remove, replace, move, copy and test, with
 /// RFC 6901 pointers (`~0` for `~`, `~1` for `/`, `-` for the end of a list).
-struct JSONPatch {
-    struct Operation {
+public struct JSONPatch: Sendable {
+    public struct Operation: Sendable {
         var op: String
         var path: String
         var from: String?
         var value: Value?
     }
 
-    struct Failure: Error {
-        var message: String
+    public struct Failure: Error, Sendable {
+        public var message: String
     }
 
-    let operations: [Operation]
+    public let operations: [Operation]
 
     /// Reads operations from a parsed patch document (a list of maps).
-    init(_ document: Value) throws(Failure) {
+    public init(_ document: Value) throws(Failure) {
         guard case .list(let items) = document else { throw Failure(message: "a JSON patch must be a list of operations") }
         var operations: [Operation] = []
         for (i, item) in items.enumerated() {
@@ -37,7 +35,7 @@ struct JSONPatch {
         self.operations = operations
     }
 
-    func apply(to document: Value) throws(Failure) -> Value {
+    public func apply(to document: Value) throws(Failure) -> Value {
         var doc = document
         for operation in operations {
             let path = try Self.pointer(operation.path)

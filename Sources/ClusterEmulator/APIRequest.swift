@@ -1,0 +1,77 @@
+import Foundation
+import TaiCore
+
+/// An HTTP request as the API sees it.
+public struct APIRequest: Sendable {
+    public var method: String
+    public var path: String
+    public var query: [String: String]
+    public var headers: [String: String]
+    public var body: [UInt8]
+
+    public init(method: String, path: String, query: [String: String] = [:], headers: [String: String] = [:], body: [UInt8] = []) {
+        self.method = method
+        self.path = path
+        self.query = query
+        self.headers = Dictionary(uniqueKeysWithValues: headers.map { ($0.key.lowercased(), $0.value) })
+        self.body = body
+    }
+
+    /// Splits `/path?a=b&c=d` (percent-decoded).
+    public init(method: String, uri: String, headers: [String: String] = [:], body: [UInt8] = []) {
+        let parts = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        var query: [String: String] = [:]
+        if parts.count > 1 {
+            for pair in parts[1].split(separator: "&") {
+                let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                let key = String(kv[0]).removingPercentEncoding ?? String(kv[0])
+                let value = kv.count > 1 ? (String(kv[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(kv[1])) : ""
+                query[key] = value
+            }
+        }
+        self.init(method: method, path: String(parts[0]), query: query, headers: headers, body: body)
+    }
+
+    var contentType: String { (headers["content-type"] ?? "application/json").split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? "" }
+    var wantsTable: Bool { headers["accept"]?.contains("as=Table") ?? false }
+    var isDryRun: Bool { query["dryRun"] == "All" }
+
+    /// The field manager: the query's, else the User-Agent's program name (as kube-apiserver does).
+    var fieldManager: String {
+        if let manager = query["fieldManager"], !manager.isEmpty { return manager }
+        let agent = headers["user-agent"] ?? "unknown"
+        return String(agent.split(separator: "/").first ?? "unknown")
+    }
+}
+
+/// What the API answers: a whole body, or a stream of watch events.
+public enum APIResponse: Sendable {
+    case body(status: Int, contentType: String, headers: [String: String], bytes: [UInt8])
+    case watch(WatchRequest)
+
+    static func json(_ status: Int, _ value: Value, contentType: String = "application/json", headers: [String: String] = [:]) -> APIResponse {
+        .body(status: status, contentType: contentType, headers: headers, bytes: Array(JSON.serialize(value).utf8) + [10])
+    }
+
+    static func error(_ error: APIError) -> APIResponse {
+        var headers: [String: String] = [:]
+        if let retry = error.retryAfter { headers["Retry-After"] = String(retry) }
+        return json(error.code, error.status, headers: headers)
+    }
+
+    /// The HTTP status, for accounting.
+    var status: Int {
+        switch self {
+        case .body(let status, _, _, _): status
+        case .watch: 200
+        }
+    }
+}
+
+/// A watch the transport keeps open: it registers `send` with the cluster and writes each event.
+public struct WatchRequest: Sendable {
+    public var contentType: String
+    /// Starts the watch; returns a token for `stop`.
+    public var start: @Sendable (_ send: @escaping @Sendable ([UInt8]) -> Void) -> Int
+    public var stop: @Sendable (Int) -> Void
+}

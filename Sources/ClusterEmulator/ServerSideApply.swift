@@ -1,0 +1,230 @@
+import Foundation
+import OrderedCollections
+import TaiCore
+
+/// One `metadata.managedFields` entry.
+struct ManagedFieldsEntry: Sendable, Equatable {
+    var manager: String
+    var operation: String
+    var apiVersion: String
+    var time: String
+    var subresource: String?
+    var fields: FieldSet
+
+    init(manager: String, operation: String, apiVersion: String, time: String, subresource: String?, fields: FieldSet) {
+        self.manager = manager
+        self.operation = operation
+        self.apiVersion = apiVersion
+        self.time = time
+        self.subresource = subresource
+        self.fields = fields
+    }
+
+    init?(_ value: Value) {
+        guard let manager = value["manager"]?.stringValue, let operation = value["operation"]?.stringValue else { return nil }
+        self.manager = manager
+        self.operation = operation
+        apiVersion = value["apiVersion"]?.stringValue ?? ""
+        time = value["time"]?.stringValue ?? ""
+        subresource = value["subresource"]?.stringValue
+        fields = FieldSet(fieldsV1: value["fieldsV1"] ?? .map([:]))
+    }
+
+    var value: Value {
+        var map = ValueMap()
+        map["apiVersion"] = .string(apiVersion)
+        map["fieldsType"] = "FieldsV1"
+        map["fieldsV1"] = fields.encoded()
+        map["manager"] = .string(manager)
+        map["operation"] = .string(operation)
+        if let subresource { map["subresource"] = .string(subresource) }
+        map["time"] = .string(time)
+        return .map(map)
+    }
+
+    /// Apply entries are one per manager (and subresource); Update entries per manager, version and subresource.
+    func sameIdentity(manager: String, operation: String, apiVersion: String, subresource: String?) -> Bool {
+        guard self.manager == manager, self.operation == operation, self.subresource == subresource else { return false }
+        return operation == "Apply" || self.apiVersion == apiVersion
+    }
+
+    /// How a conflict message names the manager.
+    var conflictName: String {
+        var name = "\"\(manager)\""
+        if operation == "Update" {
+            name += " using \(apiVersion)"
+            if !time.isEmpty { name += " at \(time)" }
+        }
+        if let subresource { name += " with subresource \"\(subresource)\"" }
+        return name
+    }
+}
+
+/// A conflict with other managers found by an apply.
+struct ApplyConflict: Error, Sendable {
+    var conflicts: [(manager: ManagedFieldsEntry, path: FieldPath)]
+
+    /// kube-apiserver's message.
+    var message: String {
+        var byManager: OrderedDictionary<String, [String]> = [:]
+        for (manager, path) in conflicts.sorted(by: { ($0.manager.manager, PathElement.describe($0.path)) < ($1.manager.manager, PathElement.describe($1.path)) }) {
+            byManager[manager.conflictName, default: []].append(PathElement.describe(path))
+        }
+        if conflicts.count == 1, let (name, paths) = byManager.elements.first {
+            return "Apply failed with 1 conflict: conflict with \(name): \(paths[0])"
+        }
+        var text = "Apply failed with \(conflicts.count) conflicts: "
+        text += byManager.map { name, paths in "conflicts with \(name):\n" + paths.map { "- " + $0 }.joined(separator: "\n") }.joined(separator: "\n")
+        return text
+    }
+
+    var causes: [Value] {
+        conflicts.map { manager, path in
+            .map([
+                "reason": "FieldManagerConflict",
+                "message": .string("conflict with \(manager.conflictName)"),
+                "field": .string(PathElement.describe(path)),
+            ])
+        }
+    }
+}
+
+/// Server-side apply and field ownership, as kube-apiserver does it (structured-merge-diff).
+enum ServerSideApply {
+    static let untracked: Set<String> = [
+        "apiVersion", "kind",
+    ]
+    static let untrackedMetadata: Set<String> = [
+        "name", "namespace", "creationTimestamp", "selfLink", "uid", "generation", "managedFields", "resourceVersion",
+        "deletionTimestamp", "deletionGracePeriodSeconds",
+    ]
+
+    /// The object without what managed fields never track.
+    static func trackable(_ object: Value) -> Value {
+        guard case .map(var map) = object else { return object }
+        for key in untracked { map[key] = nil }
+        if case .map(var meta)? = map["metadata"] {
+            for key in untrackedMetadata { meta[key] = nil }
+            map["metadata"] = meta.isEmpty ? nil : .map(meta)
+        }
+        return .map(map)
+    }
+
+    static func typeRef(for object: Value, schema: KubeSchema) -> TypeRef {
+        let apiVersion = object["apiVersion"]?.stringValue ?? ""
+        let kind = object["kind"]?.stringValue ?? ""
+        return TypeRef(schema: schema, type: schema.typeName(apiVersion: apiVersion, kind: kind))
+    }
+
+    /// Merges an applied configuration into the live object (favouring the applied values).
+    static func merge(_ live: Value?, _ applied: Value, type: TypeRef) -> Value {
+        guard case .map(let a) = applied, !type.atomic, !type.isKnownScalar else { return applied }
+        guard case .map(var result)? = live else { return applied }
+        for (key, value) in a {
+            let (childType, field) = type.child(key)
+            if case .list(let items) = value, case .list(let liveItems)? = result[key] {
+                result[key] = .list(mergeList(liveItems, items, field: field, elementType: childType))
+            } else {
+                result[key] = merge(result[key], value, type: childType)
+            }
+        }
+        return .map(result)
+    }
+
+    static func mergeList(_ live: [Value], _ applied: [Value], field: KubeSchema.Field?, elementType: TypeRef) -> [Value] {
+        switch ListKind(field) {
+        case .atomic:
+            return applied
+        case .set:
+            var result = live
+            for item in applied where !result.contains(item) { result.append(item) }
+            return result
+        case .map(let keys, let defaults):
+            var result = live
+            var liveIndex: [PathElement: Int] = [:]
+            for (i, item) in live.enumerated() { liveIndex[ListKind.keyElement(item, keys: keys, defaults: defaults)] = i }
+            // New items go right after the applied item before them (or first, if none).
+            var insertAt = 0
+            var inserted = 0
+            for item in applied {
+                let element = ListKind.keyElement(item, keys: keys, defaults: defaults)
+                if let i = liveIndex[element] {
+                    let position = positionOf(element, in: result, keys: keys, defaults: defaults) ?? (i + inserted)
+                    result[position] = merge(result[position], item, type: elementType)
+                    insertAt = position + 1
+                } else {
+                    result.insert(item, at: min(insertAt, result.count))
+                    insertAt += 1
+                    inserted += 1
+                }
+            }
+            return result
+        }
+    }
+
+    private static func positionOf(_ element: PathElement, in items: [Value], keys: [String], defaults: [String: Value]) -> Int? {
+        items.firstIndex { ListKind.keyElement($0, keys: keys, defaults: defaults) == element }
+    }
+
+    /// Removes a path from an object (a field, or a list item by key/value/index).
+    static func remove(_ path: FieldPath, from object: inout Value, type: TypeRef) {
+        guard let first = path.first else { return }
+        let rest = Array(path.dropFirst())
+        switch (first, object) {
+        case (.field(let name), .map(var map)):
+            if rest.isEmpty {
+                map[name] = nil
+            } else if var child = map[name] {
+                let (childType, field) = type.child(name)
+                if case .list(var items) = child, let element = rest.first {
+                    removeItem(element, rest: Array(rest.dropFirst()), from: &items, field: field, elementType: childType)
+                    child = .list(items)
+                } else {
+                    remove(rest, from: &child, type: childType)
+                }
+                map[name] = child
+            }
+            object = .map(map)
+        default:
+            return
+        }
+    }
+
+    private static func removeItem(_ element: PathElement, rest: FieldPath, from items: inout [Value], field: KubeSchema.Field?, elementType: TypeRef) {
+        guard let index = items.firstIndex(where: { item in
+            switch (element, ListKind(field)) {
+            case (.key, .map(let keys, let defaults)): ListKind.keyElement(item, keys: keys, defaults: defaults) == element
+            case (.value(let json), _): JSON.serialize(item) == json
+            default: false
+            }
+        }) else {
+            if case .index(let i) = element, i < items.count, rest.isEmpty { items.remove(at: i) }
+            return
+        }
+        if rest.isEmpty {
+            items.remove(at: index)
+        } else {
+            remove(rest, from: &items[index], type: elementType)
+        }
+    }
+
+    /// The value at a path, if present.
+    static func value(at path: FieldPath, in object: Value, type: TypeRef) -> Value? {
+        guard let first = path.first else { return object }
+        let rest = Array(path.dropFirst())
+        guard case .field(let name) = first, let child = object[name] else { return nil }
+        let (childType, field) = type.child(name)
+        if case .list(let items) = child, let element = rest.first {
+            let found = items.first { item in
+                switch (element, ListKind(field)) {
+                case (.key, .map(let keys, let defaults)): ListKind.keyElement(item, keys: keys, defaults: defaults) == element
+                case (.value(let json), _): JSON.serialize(item) == json
+                default: false
+                }
+            }
+            guard let found else { return nil }
+            return value(at: Array(rest.dropFirst()), in: found, type: childType)
+        }
+        return value(at: rest, in: child, type: childType)
+    }
+}
