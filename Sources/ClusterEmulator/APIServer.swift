@@ -365,8 +365,11 @@ public struct APIServer: Sendable {
         var next = ServerSideApply.merge(live, trackedApplied, type: type)
         // Fields this manager applied before and no longer does: removed unless someone else owns them.
         let others = entries.filter { !($0.manager == manager && $0.operation == "Apply" && $0.subresource == nil) }
-        let dropped = previous.paths.subtracting(appliedSet.paths).sorted { $0.count > $1.count }
-        for path in dropped where !others.contains(where: { $0.fields.containsPathOrDescendant(path) }) && !appliedSet.containsPathOrDescendant(path) {
+        let removable = Set(previous.paths.subtracting(appliedSet.paths).filter { path in
+            !others.contains(where: { $0.fields.containsPathOrDescendant(path) }) && !appliedSet.containsPathOrDescendant(path)
+        })
+        // Remove an item or map as a whole, not field by field (its keys identify it).
+        for path in removable.sorted(by: { $0.count > $1.count }) where !(1..<max(path.count, 1)).contains(where: { removable.contains(Array(path.prefix($0))) }) {
             ServerSideApply.remove(path, from: &next, type: type)
         }
         entries.removeAll { $0.manager == manager && $0.operation == "Apply" && $0.subresource == nil }
