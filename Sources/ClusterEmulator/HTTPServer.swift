@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import TaiCore
 
 /// The emulator on a real socket: HTTP/1.1 with keep-alive and chunked watch streams.
@@ -13,8 +14,12 @@ public final class EmulatorServer: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let channel: any Channel
 
-    private init(api: APIServer, host: String, port: Int, group: MultiThreadedEventLoopGroup, channel: any Channel) {
+    /// The CA and certificate when serving HTTPS.
+    public let tls: TLSMaterial?
+
+    private init(api: APIServer, host: String, port: Int, group: MultiThreadedEventLoopGroup, channel: any Channel, tls: TLSMaterial?) {
         self.api = api
+        self.tls = tls
         self.host = host
         self.port = port
         self.group = group
@@ -22,29 +27,39 @@ public final class EmulatorServer: Sendable {
     }
 
     /// Starts serving; `port` 0 picks a free port.
-    public static func start(api: APIServer, host: String = "127.0.0.1", port: Int = 0, faults: Faults = Faults()) async throws -> EmulatorServer {
+    public static func start(
+        api: APIServer, host: String = "127.0.0.1", port: Int = 0, faults: Faults = Faults(), tls: TLSMaterial? = nil
+    ) async throws -> EmulatorServer {
+        let sslContext = try tls?.serverContext()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
-                channel.pipeline.configureHTTPServerPipeline(withErrorHandling: true).flatMap {
-                    channel.pipeline.addHandler(APIHandler(api: api, faults: faults))
+                channel.eventLoop.makeCompletedFuture {
+                    if let sslContext {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: sslContext))
+                    }
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(APIHandler(api: api, faults: faults))
                 }
             }
         do {
             let channel = try await bootstrap.bind(host: host, port: port).get()
             let bound = channel.localAddress?.port ?? port
-            return EmulatorServer(api: api, host: host, port: bound, group: group, channel: channel)
+            return EmulatorServer(api: api, host: host, port: bound, group: group, channel: channel, tls: tls)
         } catch {
             try? await group.shutdownGracefully()
             throw error
         }
     }
 
-    /// `http://127.0.0.1:PORT`.
-    public var url: String { "http://\(host):\(port)" }
+    /// `http://127.0.0.1:PORT`, or `https://` with TLS.
+    public var url: String {
+        let address = host.contains(":") ? "[\(host)]" : host
+        return "\(tls == nil ? "http" : "https")://\(address):\(port)"
+    }
 
     public func stop() async {
         try? await channel.close()

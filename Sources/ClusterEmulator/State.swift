@@ -24,7 +24,7 @@ extension APIServer {
         for name in ["default", "kube-system", "kube-public", "kube-node-lease"] {
             _ = handle(APIRequest(
                 method: "POST", uri: "/api/v1/namespaces?fieldManager=kube-apiserver",
-                headers: ["content-type": "application/json"],
+                headers: ["content-type": "application/json", "authorization": token.map { "Bearer \($0)" } ?? ""],
                 body: Array(#"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"\#(name)"}}"#.utf8)))
         }
     }

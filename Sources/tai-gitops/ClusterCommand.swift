@@ -40,13 +40,10 @@ struct ClusterCommand: AsyncParsableCommand {
     @Option(help: "Inject faults: 429=RATE,500=RATE,drop=RATE,latency=MSms,verbs=V1+V2.")
     var faults: String?
 
-    @Flag(help: "Serve HTTPS with a generated CA (not available in this build).")
+    @Flag(help: "Serve HTTPS with a CA generated for this run (written into the kubeconfig).")
     var tls = false
 
     func run() async throws {
-        if tls {
-            throw ValidationError("--tls is not available in this build yet: the emulator serves plain HTTP on loopback")
-        }
         let faultSpec: Faults
         do { faultSpec = try faults.map { spec throws(APIError) in try Faults(spec: spec) } ?? Faults() } catch { throw ValidationError(error.message) }
         let api = APIServer(cluster: Cluster(), token: token)
@@ -56,9 +53,11 @@ struct ClusterCommand: AsyncParsableCommand {
             let count = try api.load(yaml: text, file: state)
             FileHandle.standardError.write(Data("loaded \(count) objects from \(state)\n".utf8))
         }
-        let server = try await EmulatorServer.start(api: api, host: address, port: port, faults: faultSpec)
+        let material = tls ? try TLSMaterial.generate(hosts: Array(Set(["127.0.0.1", "::1", "localhost", address]))) : nil
+        let server = try await EmulatorServer.start(api: api, host: address, port: port, faults: faultSpec, tls: material)
         if let kubeconfig {
-            try Self.kubeconfig(server: server.url, token: token).write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+            try Self.kubeconfig(server: server.url, token: token, caPEM: material?.caPEM)
+                .write(toFile: kubeconfig, atomically: true, encoding: .utf8)
         }
         FileHandle.standardOutput.write(Data("serving Kubernetes API v1.32 at \(server.url)\n".utf8))
 
@@ -80,16 +79,17 @@ struct ClusterCommand: AsyncParsableCommand {
         await server.stop()
     }
 
-    static func kubeconfig(server: String, token: String?) -> String {
+    static func kubeconfig(server: String, token: String?, caPEM: String?) -> String {
         var user = "  user: {}\n"
         if let token { user = "  user:\n    token: \(token)\n" }
+        let ca = caPEM.map { "\n    certificate-authority-data: \(Data($0.utf8).base64EncodedString())" } ?? ""
         return """
             apiVersion: v1
             kind: Config
             clusters:
             - name: tai-emulator
               cluster:
-                server: \(server)
+                server: \(server)\(ca)
             contexts:
             - name: tai-emulator
               context:
