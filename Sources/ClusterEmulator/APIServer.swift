@@ -8,9 +8,13 @@ public struct APIServer: Sendable {
     /// Bearer token required on every request, when set.
     public var token: String?
 
-    public init(cluster: Cluster, token: String? = nil) {
+    /// How the simulated controllers behave (rollout delay, images that never become ready).
+    public var controllers: ControllerSettings
+
+    public init(cluster: Cluster, token: String? = nil, controllers: ControllerSettings = ControllerSettings()) {
         self.cluster = cluster
         self.token = token
+        self.controllers = controllers
     }
 
     /// Where a request points.
@@ -206,6 +210,7 @@ public struct APIServer: Sendable {
             throw .invalid(target.type, "", [("FieldValueRequired", "metadata.name", "Required value: name or generateName is required")])
         }
         try checkKind(object, target)
+        try checkDecode(object, request, target)
         if target.type.namespaced {
             if let ns = object[path: ["metadata", "namespace"]]?.stringValue, let want = target.namespace, ns != want {
                 throw .badRequest("the namespace of the provided object does not match the namespace sent on the request")
@@ -215,7 +220,7 @@ public struct APIServer: Sendable {
         try checkNamespace(target)
         if cluster.get(target.type, namespace: target.namespace, name: name) != nil { throw .alreadyExists(target.type, name) }
         let manager = request.fieldManager
-        var created = prepareNew(object, target.type)
+        var created = try admit(prepareNew(object, target.type), target.type)
         let fields = FieldSets.changed(from: nil, to: ServerSideApply.trackable(created), type: typeRef(created))
         created = setManagedFields(created, entries: [ManagedFieldsEntry(manager: manager, operation: "Update", apiVersion: target.type.apiVersion, time: Self.now(), subresource: nil, fields: fields)])
         if request.isDryRun {
@@ -247,6 +252,7 @@ public struct APIServer: Sendable {
             return .json(200, served(try write(request, target, live: live, next: next, subresource: "status"), target.type))
         }
         try checkKind(body, target)
+        try checkDecode(body, request, target)
         body.set(path: ["metadata", "managedFields"], to: live[path: ["metadata", "managedFields"]] ?? .null)
         if target.type.hasStatusSubresource { body["status"] = live["status"] }
         return .json(200, served(try write(request, target, live: live, next: body, subresource: nil), target.type))
@@ -319,6 +325,7 @@ public struct APIServer: Sendable {
         if let applyName = applied[path: ["metadata", "name"]]?.stringValue, applyName != name {
             throw .badRequest("the name of the object (\(applyName)) does not match the name on the URL (\(name))")
         }
+        try checkDecode(applied, request, target, apply: true)
         applied.set(path: ["metadata", "name"], to: .string(name))
         if target.type.namespaced { applied.set(path: ["metadata", "namespace"], to: .string(target.namespace ?? "default")) }
         applied["apiVersion"] = .string(target.type.apiVersion)
@@ -333,7 +340,7 @@ public struct APIServer: Sendable {
         let appliedSet = FieldSets.of(trackedApplied, type: type)
 
         guard let live else {
-            var created = prepareNew(applied, target.type)
+            var created = try admit(prepareNew(applied, target.type), target.type)
             created = setManagedFields(created, entries: [ManagedFieldsEntry(manager: manager, operation: "Apply", apiVersion: target.type.apiVersion, time: Self.now(), subresource: nil, fields: appliedSet)])
             if request.isDryRun {
                 created.set(path: ["metadata", "resourceVersion"], to: "")
@@ -428,6 +435,7 @@ public struct APIServer: Sendable {
     private func finishUpdate(_ request: APIRequest, _ target: Target, live: Value, next: Value) throws(APIError) -> Value {
         var next = next
         Defaults.apply(&next, allocateClusterIP: cluster.allocateClusterIP)
+        next = try admit(next, target.type)
         try validateUpdate(target.type, live: live, next: next)
         for key in ["uid", "creationTimestamp", "resourceVersion", "generation"] {
             next.set(path: ["metadata", key], to: live[path: ["metadata", key]] ?? .null)
@@ -435,12 +443,17 @@ public struct APIServer: Sendable {
         }
         if Self.withoutVolatile(next) == Self.withoutVolatile(live) { return live }
         if let generation = live[path: ["metadata", "generation"]]?.intValue {
-            let bump = next["spec"] != live["spec"]
+            var bump = next["spec"] != live["spec"]
                 || (target.type.kind == "Deployment" && next[path: ["metadata", "annotations"]] != live[path: ["metadata", "annotations"]])
+            if !target.type.strategicMerge {
+                // Custom resources: every change except metadata (and status, with the status subresource).
+                var a = live, b = next
+                for key in ["metadata"] + (target.type.hasStatusSubresource ? ["status"] : []) { a[key] = nil; b[key] = nil }
+                bump = a != b
+            }
             if bump { next.set(path: ["metadata", "generation"], to: .int(generation + 1)) }
         }
         if request.isDryRun { return next }
-        next = Controllers.reconcile(next, target.type)
         return commit(target.type, next, eventType: "MODIFIED")
     }
 
@@ -514,6 +527,28 @@ public struct APIServer: Sendable {
 
     // MARK: Helpers
 
+    /// Type checks (and unknown fields with `fieldValidation=Strict`) on what a client sent.
+    private func checkDecode(_ body: Value, _ request: APIRequest, _ target: Target, apply: Bool = false) throws(APIError) {
+        guard target.type.strategicMerge else { return }
+        try Validation.decode(body, type: typeRef(body.settingType(target.type)), resource: target.type, strict: request.query["fieldValidation"] == "Strict", apply: apply)
+    }
+
+    /// The custom resource's schema from its CRD, for pruning and defaults.
+    private func customSchema(_ type: ResourceType) -> Value? {
+        guard !type.strategicMerge, let crdType = cluster.resourceType(apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition"),
+            let crd = cluster.get(crdType, namespace: nil, name: "\(type.plural).\(type.group)")
+        else { return nil }
+        let version = crd[path: ["spec", "versions"]]?.listValue?.first { $0["name"]?.stringValue == type.version }
+        return version?[path: ["schema", "openAPIV3Schema"]]
+    }
+
+    /// Pruning and defaults (custom resources) and field validation (built-in kinds) of an object about to be stored.
+    private func admit(_ object: Value, _ type: ResourceType) throws(APIError) -> Value {
+        if let schema = customSchema(type) { return StructuralSchema.apply(object, schema: schema) }
+        try Validation.validate(object, type)
+        return object
+    }
+
     private func checkKind(_ object: Value, _ target: Target) throws(APIError) {
         if let kind = object["kind"]?.stringValue, kind != target.type.kind {
             throw .badRequest("the kind of the provided object (\(kind)) does not match the kind on the URL (\(target.type.kind))")
@@ -534,10 +569,17 @@ public struct APIServer: Sendable {
         object.set(path: ["metadata", "creationTimestamp"], to: .string(Self.now()))
         if Self.hasGeneration(type) { object.set(path: ["metadata", "generation"], to: 1) }
         if type.hasStatusSubresource && type.group != "" && !type.strategicMerge { object["status"] = nil }
-        return Controllers.reconcile(object, type)
+        return object
     }
 
     private func commit(_ type: ResourceType, _ object: Value, eventType: String) -> Value {
+        if Controllers.isWorkload(type) {
+            let stuck = controllers.isStuck(object)
+            let immediate = controllers.rolloutDelay <= 0 && !stuck
+            let stored = cluster.store(type, Controllers.reconcile(object, type, phase: immediate ? .complete : .progressing), eventType: eventType)
+            if !immediate { scheduleRollout(type, stored, stuck: stuck) }
+            return stored
+        }
         if type.kind == "CustomResourceDefinition" && type.group == "apiextensions.k8s.io" {
             var crd = object
             crd.set(path: ["status"], to: [
@@ -552,6 +594,25 @@ public struct APIServer: Sendable {
             return cluster.store(type, crd, eventType: eventType)
         }
         return cluster.store(type, object, eventType: eventType)
+    }
+
+    /// Finishes a rollout after the delay (or marks it stuck), unless the object changed meanwhile.
+    private func scheduleRollout(_ type: ResourceType, _ object: Value, stuck: Bool) {
+        let namespace = object[path: ["metadata", "namespace"]]?.stringValue
+        let name = object[path: ["metadata", "name"]]?.stringValue ?? ""
+        let generation = object[path: ["metadata", "generation"]]
+        let cluster = self.cluster
+        let delay = max(controllers.rolloutDelay, 0.01)
+        let deadline = Double(object[path: ["spec", "progressDeadlineSeconds"]]?.intValue ?? 600)
+        @Sendable func advance(to phase: Controllers.Phase) {
+            guard let live = cluster.get(type, namespace: namespace, name: name), live[path: ["metadata", "generation"]] == generation else { return }
+            let next = Controllers.reconcile(live, type, phase: phase)
+            if next != live { cluster.store(type, next, eventType: "MODIFIED") }
+        }
+        DispatchQueue.global().asyncAfter(deadline: .now() + delay) { advance(to: stuck ? .stuck : .complete) }
+        if stuck && type.kind == "Deployment" {
+            DispatchQueue.global().asyncAfter(deadline: .now() + max(delay, deadline)) { advance(to: .deadlineExceeded) }
+        }
     }
 
     static func hasGeneration(_ type: ResourceType) -> Bool {
@@ -682,5 +743,15 @@ struct Selectors: Sendable {
             if (value == field.value) != field.equal { return false }
         }
         return true
+    }
+}
+
+extension Value {
+    /// The object with apiVersion and kind of a resource type (for schema lookups).
+    func settingType(_ type: ResourceType) -> Value {
+        var copy = self
+        copy["apiVersion"] = .string(type.apiVersion)
+        copy["kind"] = .string(type.kind)
+        return copy
     }
 }

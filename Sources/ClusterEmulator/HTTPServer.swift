@@ -71,6 +71,7 @@ public final class EmulatorServer: Sendable {
 public struct Faults: Sendable {
     public var tooManyRequests = 0.0
     public var serverError = 0.0
+    public var serviceUnavailable = 0.0
     public var drop = 0.0
     public var latencyMilliseconds = 0
     /// Verbs the faults apply to (empty: all, except discovery and version).
@@ -85,16 +86,17 @@ public struct Faults: Sendable {
             guard kv.count == 2 else { throw .badRequest("--faults: '\(item)' is not KEY=VALUE") }
             switch kv[0] {
             case "429": tooManyRequests = Double(kv[1]) ?? 0
-            case "500", "503": serverError = Double(kv[1]) ?? 0
+            case "500": serverError = Double(kv[1]) ?? 0
+            case "503": serviceUnavailable = Double(kv[1]) ?? 0
             case "drop": drop = Double(kv[1]) ?? 0
             case "latency": latencyMilliseconds = Int(kv[1].replacingOccurrences(of: "ms", with: "")) ?? 0
             case "verbs": verbs = Set(kv[1].split(separator: "+").map(String.init))
-            default: throw .badRequest("--faults: unknown key '\(kv[0])' (429, 500, drop, latency, verbs)")
+            default: throw .badRequest("--faults: unknown key '\(kv[0])' (429, 500, 503, drop, latency, verbs)")
             }
         }
     }
 
-    var isEmpty: Bool { tooManyRequests == 0 && serverError == 0 && drop == 0 && latencyMilliseconds == 0 }
+    var isEmpty: Bool { tooManyRequests == 0 && serverError == 0 && serviceUnavailable == 0 && drop == 0 && latencyMilliseconds == 0 }
 }
 
 final class APIHandler: ChannelInboundHandler, @unchecked Sendable {
@@ -181,6 +183,10 @@ final class APIHandler: ChannelInboundHandler, @unchecked Sendable {
         if draw < faults.drop + faults.tooManyRequests + faults.serverError {
             api.cluster.count(verb: "fault", resource: "", code: 500)
             return .status(APIError(code: 500, reason: "InternalError", message: "Internal error occurred: injected fault"))
+        }
+        if draw < faults.drop + faults.tooManyRequests + faults.serverError + faults.serviceUnavailable {
+            api.cluster.count(verb: "fault", resource: "", code: 503)
+            return .status(APIError(code: 503, reason: "ServiceUnavailable", message: "the server is currently unable to handle the request", retryAfter: 1))
         }
         return nil
     }

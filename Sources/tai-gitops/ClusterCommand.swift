@@ -13,7 +13,9 @@ struct ClusterCommand: AsyncParsableCommand {
 
             The kubeconfig written with --write-kubeconfig works for kubectl and tai-gitops. With --state FILE the cluster starts from the objects in FILE (YAML, as saved) and writes its objects back to FILE when it stops.
 
-            Faults for testing retries: --faults '429=0.1,500=0.05,drop=0.02,latency=20ms,verbs=apply+patch' (rates are fractions of requests).
+            Faults for testing retries: --faults '429=0.1,500=0.05,503=0.05,drop=0.02,latency=20ms,verbs=apply+patch' (rates are fractions of requests).
+
+            Rollouts for testing health checks: --rollout-delay 2 makes Deployments and StatefulSets report ready 2 s after each change; --stuck-image 'registry/app:bad*' makes rollouts of matching images never ready (Deployments then report ProgressDeadlineExceeded after spec.progressDeadlineSeconds).
 
             Examples:
               tai-gitops cluster --port 0 --write-kubeconfig /tmp/kubeconfig &
@@ -37,8 +39,14 @@ struct ClusterCommand: AsyncParsableCommand {
     @Option(help: "Start from the objects in FILE and save them back to it on exit.")
     var state: String?
 
-    @Option(help: "Inject faults: 429=RATE,500=RATE,drop=RATE,latency=MSms,verbs=V1+V2.")
+    @Option(help: "Inject faults: 429=RATE,500=RATE,503=RATE,drop=RATE,latency=MSms,verbs=V1+V2.")
     var faults: String?
+
+    @Option(name: .customLong("rollout-delay"), help: "Seconds a Deployment/StatefulSet rollout takes before it reports ready.")
+    var rolloutDelay: Double = 0
+
+    @Option(name: .customLong("stuck-image"), help: "An image (or prefix ending in *) whose rollouts never become ready; repeatable.")
+    var stuckImages: [String] = []
 
     @Flag(help: "Serve HTTPS with a CA generated for this run (written into the kubeconfig).")
     var tls = false
@@ -46,7 +54,7 @@ struct ClusterCommand: AsyncParsableCommand {
     func run() async throws {
         let faultSpec: Faults
         do { faultSpec = try faults.map { spec throws(APIError) in try Faults(spec: spec) } ?? Faults() } catch { throw ValidationError(error.message) }
-        let api = APIServer(cluster: Cluster(), token: token)
+        let api = APIServer(cluster: Cluster(), token: token, controllers: ControllerSettings(rolloutDelay: rolloutDelay, stuckImages: stuckImages))
         api.bootstrap()
         if let state, FileManager.default.fileExists(atPath: state) {
             let text = try String(contentsOfFile: state, encoding: .utf8)

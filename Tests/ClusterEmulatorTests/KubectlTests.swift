@@ -222,3 +222,28 @@ struct KubectlTests {
         #expect(lines == ["EVENT NAME READY", "ADDED web 2/2", "MODIFIED web 3/3", "DELETED web 3/3"], "\(text)")
     }
 }
+
+@Suite("kubectl applies the TAI environments to the emulator")
+struct TAIEnvironmentTests {
+    @Test("platform CRDs, then every environment: applied, in sync by kubectl diff --server-side, re-apply changes nothing", arguments: ["dev", "staging", "prod"])
+    func environment(_ name: String) throws {
+        let e = try EmulatorProcess()
+        try e.ok(["apply", "--server-side", "-f", TaiTesting.repositoryRoot + "/platform/crds.yaml"])
+        let rendered = try ProcessRunner.check(TaiTesting.taiGitopsBinary, ["build", TaiTesting.repositoryRoot + "/environments/" + name])
+        let file = try e.directory.write("\(name).yaml", rendered)
+        try e.ok(["apply", "--server-side", "--field-manager", "tai-gitops", "-f", file])
+        let diff = try e.kubectl(["diff", "--server-side", "--field-manager", "tai-gitops", "-f", file])
+        #expect(diff.status == 0, "false drift right after apply:\n\(diff.stdout)\(diff.stderr)")
+        func versions() throws -> [String] {
+            let all = try e.json(["get", "deploy,sts,svc,cm,sa,netpol,pdb,so,vs,dr", "-A"])
+            return (all["items"]?.listValue ?? []).compactMap { item in
+                guard let name = item[path: ["metadata", "name"]]?.stringValue, let rv = item[path: ["metadata", "resourceVersion"]]?.stringValue else { return nil }
+                return "\(item["kind"]?.stringValue ?? "")/\(name)@\(rv)"
+            }
+        }
+        let before = try versions()
+        #expect(before.count > 10)
+        try e.ok(["apply", "--server-side", "--field-manager", "tai-gitops", "-f", file])
+        #expect(try versions() == before, "a re-apply of the same objects must not write")
+    }
+}
