@@ -62,11 +62,17 @@ let package = Package(
             dependencies: ["TaiCore", "TaiYAML", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings),
 
+        // MARK: Kubernetes semantics shared by the emulator and Diff: field sets, server-side apply, defaulting
+        .target(
+            name: "TaiSSA",
+            dependencies: ["TaiCore", .product(name: "OrderedCollections", package: "swift-collections")],
+            swiftSettings: swiftSettings),
+
         // MARK: Beneath the pipeline: a Kubernetes API server for tests, the demo and offline previews
         .target(
             name: "ClusterEmulator",
             dependencies: [
-                "TaiCore", "TaiYAML",
+                "TaiCore", "TaiYAML", "TaiSSA",
                 .product(name: "OrderedCollections", package: "swift-collections"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -1,4 +1,5 @@
 import TaiCore
+import TaiSSA
 
 /// A failed API request: a `Status` object with kube-apiserver's code, reason and message.
 public struct APIError: Error, Sendable {

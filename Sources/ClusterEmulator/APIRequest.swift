@@ -1,5 +1,6 @@
 import Foundation
 import TaiCore
+import TaiSSA
 
 /// An HTTP request as the API sees it.
 public struct APIRequest: Sendable {

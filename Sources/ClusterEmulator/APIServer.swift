@@ -1,5 +1,6 @@
 import Foundation
 import TaiCore
+import TaiSSA
 import TaiYAML
 
 /// kube-apiserver v1.32's REST API over a ``Cluster``, independent of the transport.
@@ -332,14 +333,9 @@ public struct APIServer: Sendable {
         applied["kind"] = .string(target.type.kind)
         if target.type.group.isEmpty && target.type.kind == "Secret" { Defaults.foldStringData(&applied) }
         let force = request.query["force"] == "true"
-        // Values compare as the server stores them (quantities canonical, stringData folded).
-        var defaulted = applied
-        Defaults.apply(&defaulted, allocateClusterIP: { "" })
-        let trackedApplied = ServerSideApply.trackable(Self.normalized(applied, by: defaulted))
         let type = typeRef(applied)
-        let appliedSet = FieldSets.of(trackedApplied, type: type)
-
         guard let live else {
+            let appliedSet = ServerSideApply.appliedFields(applied, type: type)
             var created = try admit(prepareNew(applied, target.type), target.type)
             created = setManagedFields(created, entries: [ManagedFieldsEntry(manager: manager, operation: "Apply", apiVersion: target.type.apiVersion, time: Self.now(), subresource: nil, fields: appliedSet)])
             if request.isDryRun {
@@ -348,66 +344,15 @@ public struct APIServer: Sendable {
             }
             return .json(201, served(commit(target.type, created, eventType: "ADDED"), target.type))
         }
-
-        var entries = Self.managedFields(live)
-        let previous = entries.first { $0.sameIdentity(manager: manager, operation: "Apply", apiVersion: "", subresource: nil) }?.fields ?? FieldSet()
-        // Conflicts: a value this apply changes that another manager owns.
-        var conflicts: [(ManagedFieldsEntry, FieldPath)] = []
-        for path in appliedSet.paths {
-            let liveValue = ServerSideApply.value(at: path, in: live, type: type)
-            let newValue = ServerSideApply.value(at: path, in: trackedApplied, type: type)
-            guard let liveValue, liveValue != newValue, !Self.isContainer(newValue) else { continue }
-            for entry in entries where !(entry.manager == manager && entry.operation == "Apply" && entry.subresource == nil) && entry.fields.contains(path) {
-                conflicts.append((entry, path))
-            }
-        }
-        if !conflicts.isEmpty && !force {
-            let conflict = ApplyConflict(conflicts: conflicts.map { (manager: $0.0, path: $0.1) })
+        let outcome = ServerSideApply.apply(applied, to: live, manager: manager, force: force, type: type, apiVersion: target.type.apiVersion, time: Self.now())
+        if !outcome.conflicts.isEmpty && !force {
+            let conflict = ApplyConflict(conflicts: outcome.conflicts)
             throw APIError(code: 409, reason: "Conflict", message: conflict.message, details: ["causes": .list(conflict.causes)])
         }
-        if force {
-            let taken = Set(conflicts.map(\.1))
-            for i in entries.indices { entries[i].fields.paths.subtract(taken) }
-        }
-        var next = ServerSideApply.merge(live, trackedApplied, type: type)
-        // Fields this manager applied before and no longer does: removed unless someone else owns them.
-        let others = entries.filter { !($0.manager == manager && $0.operation == "Apply" && $0.subresource == nil) }
-        let removable = Set(previous.paths.subtracting(appliedSet.paths).filter { path in
-            !others.contains(where: { $0.fields.containsPathOrDescendant(path) }) && !appliedSet.containsPathOrDescendant(path)
-        })
-        // Remove an item or map as a whole, not field by field (its keys identify it).
-        for path in removable.sorted(by: { $0.count > $1.count }) where !(1..<max(path.count, 1)).contains(where: { removable.contains(Array(path.prefix($0))) }) {
-            ServerSideApply.remove(path, from: &next, type: type)
-        }
-        entries.removeAll { $0.manager == manager && $0.operation == "Apply" && $0.subresource == nil }
-        entries.insert(ManagedFieldsEntry(manager: manager, operation: "Apply", apiVersion: target.type.apiVersion, time: Self.now(), subresource: nil, fields: appliedSet), at: 0)
+        var next = outcome.object
+        let entries = outcome.entries
         next = setManagedFields(next, entries: entries)
         return .json(200, served(try finishUpdate(request, target, live: live, next: next), target.type))
-    }
-
-    /// The applied configuration with each value it sets replaced by its defaulted form.
-    static func normalized(_ applied: Value, by defaulted: Value?) -> Value {
-        switch (applied, defaulted) {
-        case (.map(let a), .map(let d)?):
-            var out = ValueMap()
-            for (key, value) in a { out[key] = normalized(value, by: d[key]) }
-            return .map(out)
-        case (.list(let a), .list(let d)?) where a.count == d.count:
-            return .list(zip(a, d).map { normalized($0, by: $1) })
-        case (.map, _), (.list, _):
-            return applied
-        case (_, let d?) where !d.isNull && d.mapValue == nil && d.listValue == nil:
-            return d
-        default:
-            return applied
-        }
-    }
-
-    private static func isContainer(_ value: Value?) -> Bool {
-        switch value {
-        case .map(let m)?: !m.isEmpty
-        default: false
-        }
     }
 
     /// A non-apply write (PUT, merge/JSON/strategic patch, scale, status): the writer owns what changed.

@@ -2,6 +2,7 @@ import Foundation
 import NIOConcurrencyHelpers
 import OrderedCollections
 import TaiCore
+import TaiSSA
 
 /// A watch event as the API streams it.
 public struct WatchEvent: Sendable {

@@ -1,5 +1,6 @@
 import Foundation
 import TaiCore
+import TaiSSA
 
 /// How the simulated controllers behave.
 public struct ControllerSettings: Sendable {

@@ -1,4 +1,5 @@
 import TaiCore
+import TaiSSA
 
 /// Discovery, version and OpenAPI documents (what kubectl reads before it acts).
 enum Discovery {

@@ -4,6 +4,7 @@ import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import TaiCore
+import TaiSSA
 
 /// The emulator on a real socket: HTTP/1.1 with keep-alive and chunked watch streams.
 public final class EmulatorServer: Sendable {

@@ -1,4 +1,5 @@
 import TaiCore
+import TaiSSA
 
 /// The non-apply patch types kube-apiserver accepts.
 enum Patches {

@@ -1,5 +1,6 @@
 import Foundation
 import TaiCore
+import TaiSSA
 
 /// The little of Kubernetes' protobuf encoding kubectl's typed client sends (`kubectl create
 /// namespace`, `create configmap`, `create secret`, `create serviceaccount`): a `k8s\0`

@@ -1,4 +1,5 @@
 import TaiCore
+import TaiSSA
 
 /// One kind the emulated API server serves: how it is named in URLs, discovery and errors.
 public struct ResourceType: Sendable, Hashable {

@@ -1,5 +1,6 @@
 import Foundation
 import TaiCore
+import TaiSSA
 import TaiYAML
 
 /// Loading and saving a cluster's objects (`tai-gitops cluster --state FILE`).

@@ -1,4 +1,5 @@
 import TaiCore
+import TaiSSA
 
 /// What kube-apiserver does to custom resources with a CRD's structural schema: fields the
 /// schema does not declare are pruned (unless `x-kubernetes-preserve-unknown-fields`), `null`

@@ -1,5 +1,6 @@
 import Foundation
 import TaiCore
+import TaiSSA
 
 /// `meta.k8s.io/v1 Table` answers, with the columns kubectl users expect per kind.
 enum Tables {

@@ -1,5 +1,6 @@
 import Foundation
 import TaiCore
+import TaiSSA
 
 /// The checks kube-apiserver makes on the mistakes users make most: values of the wrong type,
 /// unknown fields (with `fieldValidation=Strict`), bad names, missing required fields.

@@ -3,9 +3,9 @@ import TaiCore
 
 /// kube-apiserver v1.32's defaulting for the built-in kinds (see shared/reference
 /// kube-apiserver-facts.md, section A): what a live object has that its manifest omitted.
-enum Defaults {
+public enum Defaults {
     /// Defaults an object in place. `allocate` gives a Service its cluster IP.
-    static func apply(_ object: inout Value, allocateClusterIP: () -> String) {
+    public static func apply(_ object: inout Value, allocateClusterIP: () -> String) {
         let apiVersion = object["apiVersion"]?.stringValue ?? ""
         let kind = object["kind"]?.stringValue ?? ""
         switch (apiVersion, kind) {
@@ -39,11 +39,11 @@ enum Defaults {
         }
     }
 
-    static func setIfMissing(_ object: inout Value, _ path: [String], _ value: Value) {
+    public static func setIfMissing(_ object: inout Value, _ path: [String], _ value: Value) {
         if object[path: path] == nil { object.set(path: path, to: value) }
     }
 
-    static func deployment(_ d: inout Value) {
+    public static func deployment(_ d: inout Value) {
         setIfMissing(&d, ["spec", "replicas"], 1)
         setIfMissing(&d, ["spec", "strategy", "type"], "RollingUpdate")
         if d[path: ["spec", "strategy", "type"]] == "RollingUpdate" {
@@ -55,7 +55,7 @@ enum Defaults {
         podTemplate(&d, at: ["spec", "template"])
     }
 
-    static func statefulSet(_ s: inout Value) {
+    public static func statefulSet(_ s: inout Value) {
         setIfMissing(&s, ["spec", "replicas"], 1)
         setIfMissing(&s, ["spec", "podManagementPolicy"], "OrderedReady")
         if s[path: ["spec", "updateStrategy"]] == nil {
@@ -79,7 +79,7 @@ enum Defaults {
         podTemplate(&s, at: ["spec", "template"])
     }
 
-    static func job(_ object: inout Value, at spec: [String]) {
+    public static func job(_ object: inout Value, at spec: [String]) {
         setIfMissing(&object, spec + ["backoffLimit"], 6)
         setIfMissing(&object, spec + ["completionMode"], "NonIndexed")
         setIfMissing(&object, spec + ["suspend"], false)
@@ -91,18 +91,18 @@ enum Defaults {
         podTemplate(&object, at: spec + ["template"])
     }
 
-    static func pvcSpec(_ object: inout Value, at spec: [String]) {
+    public static func pvcSpec(_ object: inout Value, at spec: [String]) {
         setIfMissing(&object, spec + ["volumeMode"], "Filesystem")
         canonicalizeResources(&object, at: spec + ["resources"])
     }
 
-    static func podTemplate(_ object: inout Value, at template: [String]) {
+    public static func podTemplate(_ object: inout Value, at template: [String]) {
         guard object[path: template] != nil else { return }
         setIfMissing(&object, template + ["metadata", "creationTimestamp"], .null)
         podSpec(&object, at: template + ["spec"])
     }
 
-    static func podSpec(_ object: inout Value, at spec: [String]) {
+    public static func podSpec(_ object: inout Value, at spec: [String]) {
         guard object[path: spec] != nil else { return }
         setIfMissing(&object, spec + ["restartPolicy"], "Always")
         setIfMissing(&object, spec + ["dnsPolicy"], "ClusterFirst")
@@ -120,7 +120,7 @@ enum Defaults {
         }
     }
 
-    static func container(_ c: inout Value) {
+    public static func container(_ c: inout Value) {
         if c["imagePullPolicy"] == nil, let image = c["image"]?.stringValue {
             c["imagePullPolicy"] = .string(pullPolicy(image))
         }
@@ -156,14 +156,14 @@ enum Defaults {
     }
 
     /// `Always` for `:latest` or an image without tag and digest, else `IfNotPresent`.
-    static func pullPolicy(_ image: String) -> String {
+    public static func pullPolicy(_ image: String) -> String {
         if image.contains("@") { return "IfNotPresent" }
         let lastSegment = image.split(separator: "/").last.map(String.init) ?? image
         guard let colon = lastSegment.lastIndex(of: ":") else { return "Always" }
         return lastSegment[lastSegment.index(after: colon)...] == "latest" ? "Always" : "IfNotPresent"
     }
 
-    static func volume(_ v: inout Value) {
+    public static func volume(_ v: inout Value) {
         for source in ["configMap", "secret", "downwardAPI", "projected"] where v[source] != nil {
             setIfMissing(&v, [source, "defaultMode"], 420)
         }
@@ -178,7 +178,7 @@ enum Defaults {
         }
     }
 
-    static func canonicalizeResources(_ object: inout Value, at path: [String]) {
+    public static func canonicalizeResources(_ object: inout Value, at path: [String]) {
         for list in ["limits", "requests"] {
             guard case .map(var values)? = object[path: path + [list]] else { continue }
             for (key, value) in values {
@@ -189,7 +189,7 @@ enum Defaults {
         }
     }
 
-    static func service(_ s: inout Value, allocateClusterIP: () -> String) {
+    public static func service(_ s: inout Value, allocateClusterIP: () -> String) {
         setIfMissing(&s, ["spec", "type"], "ClusterIP")
         setIfMissing(&s, ["spec", "sessionAffinity"], "None")
         if s[path: ["spec", "sessionAffinity"]] == "ClientIP" {
@@ -223,13 +223,13 @@ enum Defaults {
         setIfMissing(&s, ["status", "loadBalancer"], .emptyMap)
     }
 
-    static func secret(_ s: inout Value) {
+    public static func secret(_ s: inout Value) {
         setIfMissing(&s, ["type"], "Opaque")
         foldStringData(&s)
     }
 
     /// `stringData` is write-only: folded into `data` (base64), never stored.
-    static func foldStringData(_ s: inout Value) {
+    public static func foldStringData(_ s: inout Value) {
         if case .map(let stringData)? = s["stringData"] {
             var data = s["data"]?.mapValue ?? [:]
             for (key, value) in stringData {
@@ -240,7 +240,7 @@ enum Defaults {
         }
     }
 
-    static func namespace(_ n: inout Value) {
+    public static func namespace(_ n: inout Value) {
         if let name = n[path: ["metadata", "name"]] {
             n.set(path: ["metadata", "labels", "kubernetes.io/metadata.name"], to: name)
         }
@@ -248,7 +248,7 @@ enum Defaults {
         setIfMissing(&n, ["status", "phase"], "Active")
     }
 
-    static func binding(_ b: inout Value) {
+    public static func binding(_ b: inout Value) {
         setIfMissing(&b, ["roleRef", "apiGroup"], "rbac.authorization.k8s.io")
         if case .list(var subjects)? = b["subjects"] {
             for i in subjects.indices where subjects[i]["apiGroup"] == nil {
@@ -258,7 +258,7 @@ enum Defaults {
         }
     }
 
-    static func networkPolicy(_ p: inout Value) {
+    public static func networkPolicy(_ p: inout Value) {
         setIfMissing(&p, ["spec", "podSelector"], .emptyMap)
         for direction in ["ingress", "egress"] {
             guard case .list(var rules)? = p[path: ["spec", direction]] else { continue }
@@ -276,7 +276,7 @@ enum Defaults {
         }
     }
 
-    static func hpa(_ h: inout Value) {
+    public static func hpa(_ h: inout Value) {
         setIfMissing(&h, ["spec", "minReplicas"], 1)
         if h[path: ["spec", "metrics"]] == nil || h[path: ["spec", "metrics"]] == .list([]) {
             h.set(path: ["spec", "metrics"], to: [["type": "Resource", "resource": ["name": "cpu", "target": ["type": "Utilization", "averageUtilization": 80]]]])

@@ -3,15 +3,15 @@ import OrderedCollections
 import TaiCore
 
 /// One `metadata.managedFields` entry.
-struct ManagedFieldsEntry: Sendable, Equatable {
-    var manager: String
-    var operation: String
-    var apiVersion: String
-    var time: String
-    var subresource: String?
-    var fields: FieldSet
+public struct ManagedFieldsEntry: Sendable, Equatable {
+    public var manager: String
+    public var operation: String
+    public var apiVersion: String
+    public var time: String
+    public var subresource: String?
+    public var fields: FieldSet
 
-    init(manager: String, operation: String, apiVersion: String, time: String, subresource: String?, fields: FieldSet) {
+    public init(manager: String, operation: String, apiVersion: String, time: String, subresource: String?, fields: FieldSet) {
         self.manager = manager
         self.operation = operation
         self.apiVersion = apiVersion
@@ -20,7 +20,7 @@ struct ManagedFieldsEntry: Sendable, Equatable {
         self.fields = fields
     }
 
-    init?(_ value: Value) {
+    public init?(_ value: Value) {
         guard let manager = value["manager"]?.stringValue, let operation = value["operation"]?.stringValue else { return nil }
         self.manager = manager
         self.operation = operation
@@ -30,7 +30,7 @@ struct ManagedFieldsEntry: Sendable, Equatable {
         fields = FieldSet(fieldsV1: value["fieldsV1"] ?? .map([:]))
     }
 
-    var value: Value {
+    public var value: Value {
         var map = ValueMap()
         map["apiVersion"] = .string(apiVersion)
         map["fieldsType"] = "FieldsV1"
@@ -43,13 +43,13 @@ struct ManagedFieldsEntry: Sendable, Equatable {
     }
 
     /// Apply entries are one per manager (and subresource); Update entries per manager, version and subresource.
-    func sameIdentity(manager: String, operation: String, apiVersion: String, subresource: String?) -> Bool {
+    public func sameIdentity(manager: String, operation: String, apiVersion: String, subresource: String?) -> Bool {
         guard self.manager == manager, self.operation == operation, self.subresource == subresource else { return false }
         return operation == "Apply" || self.apiVersion == apiVersion
     }
 
     /// How a conflict message names the manager.
-    var conflictName: String {
+    public var conflictName: String {
         var name = "\"\(manager)\""
         if operation == "Update" {
             name += " using \(apiVersion)"
@@ -61,11 +61,13 @@ struct ManagedFieldsEntry: Sendable, Equatable {
 }
 
 /// A conflict with other managers found by an apply.
-struct ApplyConflict: Error, Sendable {
-    var conflicts: [(manager: ManagedFieldsEntry, path: FieldPath)]
+public struct ApplyConflict: Error, Sendable {
+    public var conflicts: [(manager: ManagedFieldsEntry, path: FieldPath)]
+
+    public init(conflicts: [(manager: ManagedFieldsEntry, path: FieldPath)]) { self.conflicts = conflicts }
 
     /// kube-apiserver's message.
-    var message: String {
+    public var message: String {
         var byManager: OrderedDictionary<String, [String]> = [:]
         for (manager, path) in conflicts.sorted(by: { ($0.manager.manager, PathElement.describe($0.path)) < ($1.manager.manager, PathElement.describe($1.path)) }) {
             byManager[manager.conflictName, default: []].append(PathElement.describe(path))
@@ -78,7 +80,7 @@ struct ApplyConflict: Error, Sendable {
         return text
     }
 
-    var causes: [Value] {
+    public var causes: [Value] {
         conflicts.map { manager, path in
             .map([
                 "reason": "FieldManagerConflict",
@@ -90,17 +92,17 @@ struct ApplyConflict: Error, Sendable {
 }
 
 /// Server-side apply and field ownership, as kube-apiserver does it (structured-merge-diff).
-enum ServerSideApply {
-    static let untracked: Set<String> = [
+public enum ServerSideApply {
+    public static let untracked: Set<String> = [
         "apiVersion", "kind",
     ]
-    static let untrackedMetadata: Set<String> = [
+    public static let untrackedMetadata: Set<String> = [
         "name", "namespace", "creationTimestamp", "selfLink", "uid", "generation", "managedFields", "resourceVersion",
         "deletionTimestamp", "deletionGracePeriodSeconds",
     ]
 
     /// The object without what managed fields never track.
-    static func trackable(_ object: Value) -> Value {
+    public static func trackable(_ object: Value) -> Value {
         guard case .map(var map) = object else { return object }
         for key in untracked { map[key] = nil }
         if case .map(var meta)? = map["metadata"] {
@@ -110,14 +112,14 @@ enum ServerSideApply {
         return .map(map)
     }
 
-    static func typeRef(for object: Value, schema: KubeSchema) -> TypeRef {
+    public static func typeRef(for object: Value, schema: KubeSchema) -> TypeRef {
         let apiVersion = object["apiVersion"]?.stringValue ?? ""
         let kind = object["kind"]?.stringValue ?? ""
         return TypeRef(schema: schema, type: schema.typeName(apiVersion: apiVersion, kind: kind))
     }
 
     /// Merges an applied configuration into the live object (favouring the applied values).
-    static func merge(_ live: Value?, _ applied: Value, type: TypeRef) -> Value {
+    public static func merge(_ live: Value?, _ applied: Value, type: TypeRef) -> Value {
         guard case .map(let a) = applied, !type.atomic, !type.isKnownScalar else { return applied }
         guard case .map(var result)? = live else { return applied }
         for (key, value) in a {
@@ -131,7 +133,7 @@ enum ServerSideApply {
         return .map(result)
     }
 
-    static func mergeList(_ live: [Value], _ applied: [Value], field: KubeSchema.Field?, elementType: TypeRef) -> [Value] {
+    public static func mergeList(_ live: [Value], _ applied: [Value], field: KubeSchema.Field?, elementType: TypeRef) -> [Value] {
         switch ListKind(field) {
         case .atomic:
             return applied
@@ -167,7 +169,7 @@ enum ServerSideApply {
     }
 
     /// Removes a path from an object (a field, or a list item by key/value/index).
-    static func remove(_ path: FieldPath, from object: inout Value, type: TypeRef) {
+    public static func remove(_ path: FieldPath, from object: inout Value, type: TypeRef) {
         guard let first = path.first else { return }
         let rest = Array(path.dropFirst())
         switch (first, object) {
@@ -209,7 +211,7 @@ enum ServerSideApply {
     }
 
     /// The value at a path, if present.
-    static func value(at path: FieldPath, in object: Value, type: TypeRef) -> Value? {
+    public static func value(at path: FieldPath, in object: Value, type: TypeRef) -> Value? {
         guard let first = path.first else { return object }
         let rest = Array(path.dropFirst())
         guard case .field(let name) = first, let child = object[name] else { return nil }
@@ -226,5 +228,93 @@ enum ServerSideApply {
             return value(at: Array(rest.dropFirst()), in: found, type: childType)
         }
         return value(at: rest, in: child, type: childType)
+    }
+
+    /// The applied configuration as the server compares it: each value it sets in its stored form
+    /// (quantities canonical, Secret stringData folded), without what managed fields never track.
+    public static func normalizedApplied(_ applied: Value) -> Value {
+        var defaulted = applied
+        Defaults.apply(&defaulted, allocateClusterIP: { "" })
+        var normalized = normalized(applied, by: defaulted)
+        if applied["kind"] == "Secret", applied["apiVersion"] == "v1" { Defaults.foldStringData(&normalized) }
+        return trackable(normalized)
+    }
+
+    /// The fields an applied configuration gives its manager.
+    public static func appliedFields(_ applied: Value, type: TypeRef) -> FieldSet {
+        FieldSets.of(normalizedApplied(applied), type: type)
+    }
+
+    /// The applied configuration with each value it sets replaced by its defaulted form.
+    static func normalized(_ applied: Value, by defaulted: Value?) -> Value {
+        switch (applied, defaulted) {
+        case (.map(let a), .map(let d)?):
+            var out = ValueMap()
+            for (key, value) in a { out[key] = normalized(value, by: d[key]) }
+            return .map(out)
+        case (.list(let a), .list(let d)?) where a.count == d.count:
+            return .list(zip(a, d).map { normalized($0, by: $1) })
+        case (.map, _), (.list, _):
+            return applied
+        case (_, let d?) where !d.isNull && d.mapValue == nil && d.listValue == nil:
+            return d
+        default:
+            return applied
+        }
+    }
+
+    /// What a server-side apply does to an existing object, before the server's defaulting runs
+    /// again: the merged object, the new managedFields entries, and the conflicts found (fields
+    /// whose value changes and another manager owns; with `force` they are taken over).
+    public struct Outcome: Sendable {
+        public var object: Value
+        public var entries: [ManagedFieldsEntry]
+        public var conflicts: [(manager: ManagedFieldsEntry, path: FieldPath)]
+        /// Paths removed because this manager no longer applies them and nobody else owns them.
+        public var removed: [FieldPath]
+    }
+
+    public static func apply(
+        _ applied: Value, to live: Value, manager: String, force: Bool, type: TypeRef, apiVersion: String, time: String
+    ) -> Outcome {
+        let trackedApplied = normalizedApplied(applied)
+        let appliedSet = FieldSets.of(trackedApplied, type: type)
+        var entries = (live[path: ["metadata", "managedFields"]]?.listValue ?? []).compactMap(ManagedFieldsEntry.init)
+        func isOwn(_ entry: ManagedFieldsEntry) -> Bool { entry.manager == manager && entry.operation == "Apply" && entry.subresource == nil }
+        let previous = entries.first(where: isOwn)?.fields ?? FieldSet()
+        var conflicts: [(manager: ManagedFieldsEntry, path: FieldPath)] = []
+        for path in appliedSet.paths {
+            let liveValue = value(at: path, in: live, type: type)
+            let newValue = value(at: path, in: trackedApplied, type: type)
+            guard let liveValue, liveValue != newValue, !isContainer(newValue) else { continue }
+            for entry in entries where !isOwn(entry) && entry.fields.contains(path) {
+                conflicts.append((entry, path))
+            }
+        }
+        if force {
+            let taken = Set(conflicts.map(\.path))
+            for i in entries.indices { entries[i].fields.paths.subtract(taken) }
+        }
+        var next = merge(live, trackedApplied, type: type)
+        let others = entries.filter { !isOwn($0) }
+        let removable = Set(previous.paths.subtracting(appliedSet.paths).filter { path in
+            !others.contains(where: { $0.fields.containsPathOrDescendant(path) }) && !appliedSet.containsPathOrDescendant(path)
+        })
+        // Remove an item or map as a whole, not field by field (its keys identify it).
+        var removed: [FieldPath] = []
+        for path in removable.sorted(by: { $0.count > $1.count }) where !(1..<max(path.count, 1)).contains(where: { removable.contains(Array(path.prefix($0))) }) {
+            remove(path, from: &next, type: type)
+            removed.append(path)
+        }
+        entries.removeAll(where: isOwn)
+        entries.insert(ManagedFieldsEntry(manager: manager, operation: "Apply", apiVersion: apiVersion, time: time, subresource: nil, fields: appliedSet), at: 0)
+        return Outcome(object: next, entries: entries.filter { !$0.fields.isEmpty }, conflicts: conflicts, removed: removed)
+    }
+
+    private static func isContainer(_ value: Value?) -> Bool {
+        switch value {
+        case .map(let m)?: !m.isEmpty
+        default: false
+        }
     }
 }

@@ -2,14 +2,14 @@ import Foundation
 
 /// Kubernetes resource quantities in canonical form, as kube-apiserver re-emits them
 /// (`1.5Gi` → `1536Mi`, `0.5` → `500m`, `1000m` → `1`), rounded up to milli as resource lists are.
-enum Quantity {
+public enum Quantity {
     private static let decimalSuffixes: [(String, Int)] = [("n", -9), ("u", -6), ("m", -3), ("", 0), ("k", 3), ("M", 6), ("G", 9), ("T", 12), ("P", 15), ("E", 18)]
     private static let binarySuffixes: [(String, Int)] = [("Ki", 10), ("Mi", 20), ("Gi", 30), ("Ti", 40), ("Pi", 50), ("Ei", 60)]
 
-    enum Format { case decimalSI, binarySI, decimalExponent }
+    public enum Format { case decimalSI, binarySI, decimalExponent }
 
     /// The canonical text of a quantity, or nil if the text is not a quantity.
-    static func canonical(_ text: String) -> String? {
+    public static func canonical(_ text: String) -> String? {
         guard let (value, format) = parse(text) else { return nil }
         // Round up to milli units.
         var v = value
@@ -62,7 +62,7 @@ enum Quantity {
         return r == d
     }
 
-    static func parse(_ text: String) -> (Decimal, Format)? {
+    public static func parse(_ text: String) -> (Decimal, Format)? {
         let chars = Array(text.trimmingCharacters(in: .whitespaces))
         var i = 0
         if i < chars.count, chars[i] == "+" || chars[i] == "-" { i += 1 }

@@ -2,7 +2,7 @@ import OrderedCollections
 import TaiCore
 
 /// One step of a managed-fields path, as structured-merge-diff spells it in `fieldsV1`.
-enum PathElement: Hashable, Sendable, Comparable {
+public enum PathElement: Hashable, Sendable, Comparable {
     /// `f:name`: a struct field or map key.
     case field(String)
     /// `k:{"name":"web"}`: a list-map item by its keys (JSON object, keys sorted).
@@ -12,7 +12,7 @@ enum PathElement: Hashable, Sendable, Comparable {
     /// `i:0`: an item of a list without keys.
     case index(Int)
 
-    var encoded: String {
+    public var encoded: String {
         switch self {
         case .field(let name): "f:" + name
         case .key(let json): "k:" + json
@@ -21,7 +21,7 @@ enum PathElement: Hashable, Sendable, Comparable {
         }
     }
 
-    init?(encoded: String) {
+    public init?(encoded: String) {
         let body = String(encoded.dropFirst(2))
         switch encoded.prefix(2) {
         case "f:": self = .field(body)
@@ -32,10 +32,10 @@ enum PathElement: Hashable, Sendable, Comparable {
         }
     }
 
-    static func < (a: PathElement, b: PathElement) -> Bool { a.encoded < b.encoded }
+    public static func < (a: PathElement, b: PathElement) -> Bool { a.encoded < b.encoded }
 
     /// A path as conflict messages print it: `.spec.replicas`, `.spec.template.spec.containers[name="web"].image`.
-    static func describe(_ path: [PathElement]) -> String {
+    public static func describe(_ path: [PathElement]) -> String {
         var out = ""
         for element in path {
             switch element {
@@ -51,26 +51,26 @@ enum PathElement: Hashable, Sendable, Comparable {
     }
 }
 
-typealias FieldPath = [PathElement]
+public typealias FieldPath = [PathElement]
 
 /// A set of owned fields: every path in the set is owned (a leaf value, or a map/list item's
 /// existence, written `.` in `fieldsV1`).
-struct FieldSet: Sendable, Equatable {
-    var paths: Set<FieldPath> = []
+public struct FieldSet: Sendable, Equatable {
+    public var paths: Set<FieldPath> = []
 
-    var isEmpty: Bool { paths.isEmpty }
+    public var isEmpty: Bool { paths.isEmpty }
 
-    func contains(_ path: FieldPath) -> Bool { paths.contains(path) }
+    public func contains(_ path: FieldPath) -> Bool { paths.contains(path) }
 
     /// Whether the set owns the path or anything beneath it.
-    func containsPathOrDescendant(_ path: FieldPath) -> Bool {
+    public func containsPathOrDescendant(_ path: FieldPath) -> Bool {
         paths.contains { $0.count >= path.count && Array($0.prefix(path.count)) == path }
     }
 
-    mutating func remove(_ other: FieldSet) { paths.subtract(other.paths) }
+    public mutating func remove(_ other: FieldSet) { paths.subtract(other.paths) }
 
     /// The `fieldsV1` tree.
-    func encoded() -> Value {
+    public func encoded() -> Value {
         final class Node {
             var children: [PathElement: Node] = [:]
             var owned = false
@@ -101,7 +101,7 @@ struct FieldSet: Sendable, Equatable {
     }
 
     /// Reads a `fieldsV1` tree.
-    init(fieldsV1: Value) {
+    public init(fieldsV1: Value) {
         var paths: Set<FieldPath> = []
         func walk(_ value: Value, _ prefix: FieldPath) {
             guard let map = value.mapValue else { return }
@@ -118,18 +118,24 @@ struct FieldSet: Sendable, Equatable {
         self.paths = paths
     }
 
-    init(paths: Set<FieldPath> = []) { self.paths = paths }
+    public init(paths: Set<FieldPath> = []) { self.paths = paths }
 }
 
 /// How server-side apply treats a value at some place in an object: decided by the built-in
 /// schema, and for unknown types (custom resources) by the value itself (maps granular, lists atomic).
-struct TypeRef: Sendable {
-    var schema: KubeSchema
+public struct TypeRef: Sendable {
+    public var schema: KubeSchema
     /// A struct type name, `map[string]X`, a scalar, or nil (unknown: treat maps as granular).
-    var type: String?
-    var atomic: Bool = false
+    public var type: String?
+    public var atomic: Bool = false
 
-    func child(_ key: String) -> (TypeRef, KubeSchema.Field?) {
+    public init(schema: KubeSchema, type: String?, atomic: Bool = false) {
+        self.schema = schema
+        self.type = type
+        self.atomic = atomic
+    }
+
+    public func child(_ key: String) -> (TypeRef, KubeSchema.Field?) {
         guard let type else { return (TypeRef(schema: schema, type: nil), nil) }
         if type.hasPrefix("map[string]") {
             let element = String(type.dropFirst("map[string]".count))
@@ -145,19 +151,19 @@ struct TypeRef: Sendable {
         return (TypeRef(schema: schema, type: nil), nil)
     }
 
-    var isKnownScalar: Bool {
+    public var isKnownScalar: Bool {
         guard let type else { return false }
         return !type.hasPrefix("map[string]") && !schema.isStruct(type)
     }
 }
 
 /// How the items of a list are identified.
-enum ListKind {
+public enum ListKind {
     case atomic
     case set
     case map(keys: [String], defaults: [String: Value])
 
-    init(_ field: KubeSchema.Field?) {
+    public init(_ field: KubeSchema.Field?) {
         guard let field else { self = .atomic; return }
         switch field.listType {
         case "map": self = .map(keys: field.listMapKeys, defaults: field.listMapKeyDefaults)
@@ -168,7 +174,7 @@ enum ListKind {
 
     /// The `k:` element of a list-map item: its key fields (defaulted when missing), as JSON
     /// with keys sorted.
-    static func keyElement(_ item: Value, keys: [String], defaults: [String: Value]) -> PathElement {
+    public static func keyElement(_ item: Value, keys: [String], defaults: [String: Value]) -> PathElement {
         var pairs: [(String, Value)] = []
         for key in keys.sorted() {
             if let v = item[key], !v.isNull {
@@ -182,15 +188,15 @@ enum ListKind {
     }
 }
 
-enum FieldSets {
+public enum FieldSets {
     /// The fields an applied configuration sets (what its manager will own).
-    static func of(_ value: Value, type: TypeRef, prefix: FieldPath = []) -> FieldSet {
+    public static func of(_ value: Value, type: TypeRef, prefix: FieldPath = []) -> FieldSet {
         var set = FieldSet()
         collect(value, type: type, prefix: prefix, into: &set.paths)
         return set
     }
 
-    static func collect(_ value: Value, type: TypeRef, prefix: FieldPath, into paths: inout Set<FieldPath>) {
+    public static func collect(_ value: Value, type: TypeRef, prefix: FieldPath, into paths: inout Set<FieldPath>) {
         switch value {
         case .map(let map):
             if map.isEmpty || type.atomic || type.isKnownScalar {
@@ -211,7 +217,7 @@ enum FieldSets {
         }
     }
 
-    static func collectList(_ items: [Value], field: KubeSchema.Field?, elementType: TypeRef, path: FieldPath, into paths: inout Set<FieldPath>) {
+    public static func collectList(_ items: [Value], field: KubeSchema.Field?, elementType: TypeRef, path: FieldPath, into paths: inout Set<FieldPath>) {
         switch ListKind(field) {
         case .atomic:
             paths.insert(path)
@@ -231,7 +237,7 @@ enum FieldSets {
 
     /// The leaf paths whose values differ between two versions of an object (added, changed or
     /// removed), plus the items and maps that were created: what an update by a manager takes.
-    static func changed(from old: Value?, to new: Value?, type: TypeRef, prefix: FieldPath = []) -> FieldSet {
+    public static func changed(from old: Value?, to new: Value?, type: TypeRef, prefix: FieldPath = []) -> FieldSet {
         var set = FieldSet()
         diff(old, new, type: type, prefix: prefix, into: &set.paths)
         return set
