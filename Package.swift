@@ -68,6 +68,9 @@ let package = Package(
             dependencies: ["TaiCore", .product(name: "OrderedCollections", package: "swift-collections")],
             swiftSettings: swiftSettings),
 
+        // MARK: The Kubernetes API client (kubeconfig, credentials, discovery, retries) over TaiHTTP
+        .target(name: "TaiKube", dependencies: ["TaiCore", "TaiYAML", "TaiHTTP"], swiftSettings: swiftSettings),
+
         // MARK: Beneath the pipeline: a Kubernetes API server for tests, the demo and offline previews
         .target(
             name: "ClusterEmulator",
@@ -84,11 +87,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
 
+        .target(
+            name: "TaiDiff",
+            dependencies: ["TaiCore", "TaiYAML", "TaiSSA", "TaiKube", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings),
+
         // MARK: Command line
         .executableTarget(
             name: "tai-gitops",
             dependencies: [
-                "TaiCore", "TaiYAML", "TaiRender", "ClusterEmulator",
+                "TaiCore", "TaiYAML", "TaiRender", "ClusterEmulator", "TaiKube", "TaiDiff",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

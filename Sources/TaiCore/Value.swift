@@ -6,7 +6,9 @@ public typealias ValueMap = OrderedDictionary<String, Value>
 /// A JSON-like value: the object model every stage of tai-gitops works on.
 ///
 /// Types are preserved across YAML and JSON round trips: `"8080"` stays a string, `8080` an
-/// integer and `1.0` a floating point number. Maps keep their key order.
+/// integer and `1.0` a floating point number. Maps keep their key order for output, but two maps
+/// with the same entries are equal whatever their order (JSON objects are unordered; the API
+/// server and kustomize order keys differently).
 public enum Value: Sendable, Hashable {
     case null
     case bool(Bool)
@@ -18,6 +20,47 @@ public enum Value: Sendable, Hashable {
 }
 
 extension Value {
+    public static func == (a: Value, b: Value) -> Bool {
+        switch (a, b) {
+        case (.null, .null): return true
+        case (.bool(let x), .bool(let y)): return x == y
+        case (.int(let x), .int(let y)): return x == y
+        case (.double(let x), .double(let y)): return x == y
+        case (.string(let x), .string(let y)): return x == y
+        case (.list(let x), .list(let y)): return x == y
+        case (.map(let x), .map(let y)):
+            guard x.count == y.count else { return false }
+            for (key, value) in x {
+                guard let other = y[key], other == value else { return false }
+            }
+            return true
+        default: return false
+        }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        switch self {
+        case .null: hasher.combine(0)
+        case .bool(let b): hasher.combine(1); hasher.combine(b)
+        case .int(let i): hasher.combine(2); hasher.combine(i)
+        case .double(let d): hasher.combine(3); hasher.combine(d)
+        case .string(let s): hasher.combine(4); hasher.combine(s)
+        case .list(let items): hasher.combine(5); hasher.combine(items)
+        case .map(let map):
+            // Order-independent: the entries' hashes are summed.
+            hasher.combine(6)
+            hasher.combine(map.count)
+            var sum = 0
+            for (key, value) in map {
+                var entry = Hasher()
+                entry.combine(key)
+                entry.combine(value)
+                sum &+= entry.finalize()
+            }
+            hasher.combine(sum)
+        }
+    }
+
     /// An empty map.
     public static var emptyMap: Value { .map([:]) }
 

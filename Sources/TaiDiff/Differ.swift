@@ -1,0 +1,376 @@
+import Foundation
+import TaiCore
+import TaiKube
+import TaiSSA
+
+/// What an object's comparison found.
+public enum Verdict: String, Sendable, Codable {
+    case inSync = "in-sync"
+    case drifted
+    case create = "to-create"
+    case prune = "to-prune"
+}
+
+/// Why a field differs.
+public enum Cause: String, Sendable {
+    /// tai-gitops applied the live value; the repository now says otherwise.
+    case gitChanged = "git moved ahead"
+    /// Someone else changed a field (another manager owns the live value).
+    case clusterEdited = "the cluster was edited"
+    /// tai-gitops applied this field before and the repository no longer has it.
+    case removedFromGit = "removed from git"
+    /// The field is not in the cluster yet.
+    case added = "not in the cluster"
+}
+
+/// One field that an apply would change.
+public struct FieldChange: Sendable {
+    /// `spec.template.spec.containers[name=api].image`.
+    public var path: String
+    public var live: Value?
+    public var desired: Value?
+    /// The manager that last wrote the live value, when it wrote it, and how.
+    public var manager: String?
+    public var time: String?
+    public var operation: String?
+    public var subresource: String?
+    public var cause: Cause
+    /// A Secret value: printed as changed, never as text.
+    public var sensitive: Bool
+}
+
+/// The comparison of one object.
+public struct ObjectDiff: Sendable {
+    public var apiVersion: String
+    public var kind: String
+    public var namespace: String?
+    public var name: String
+    public var verdict: Verdict
+    public var changes: [FieldChange]
+    /// The live object and what it would become, as compared (server metadata and status removed).
+    public var live: Value?
+    public var predicted: Value?
+
+    public var id: String { "\(kind) \(namespace.map { $0 + "/" } ?? "")\(name)" }
+}
+
+/// The result of a diff run.
+public struct DiffReport: Sendable {
+    public var objects: [ObjectDiff]
+    public var requests: Int
+    public var seconds: Double
+
+    public func count(_ verdict: Verdict) -> Int { objects.filter { $0.verdict == verdict }.count }
+    public var hasDrift: Bool { objects.contains { $0.verdict != .inSync } }
+}
+
+/// Options of a diff.
+public struct DiffOptions: Sendable {
+    public var fieldManager: String
+    /// Ask the server (dry-run apply) instead of computing from the live object's managed fields.
+    public var serverSide: Bool
+    public var ignore: [IgnoreRule]
+    public var inventory: Inventory?
+
+    public init(fieldManager: String = "tai-gitops", serverSide: Bool = false, ignore: [IgnoreRule] = [], inventory: Inventory? = nil) {
+        self.fieldManager = fieldManager
+        self.serverSide = serverSide
+        self.ignore = ignore
+        self.inventory = inventory
+    }
+}
+
+/// Computes drift: an object has drifted when a server-side apply of the desired object by
+/// tai-gitops' field manager would change the live object.
+public struct Differ: Sendable {
+    public let client: KubeClient
+    let schema = KubeSchema.builtin
+
+    public init(client: KubeClient) { self.client = client }
+
+    struct Item {
+        var desired: Value
+        var resource: APIResource
+        var namespace: String?
+        var name: String
+    }
+
+    public func diff(_ desiredObjects: [Value], options: DiffOptions) async throws(DiffError) -> DiffReport {
+        let start = ContinuousClock.now
+        let requestsBefore = client.requestCount
+        // Resolve each desired object's resource (CRDs in the same set may not be installed yet).
+        var items: [Item] = []
+        var pendingCRDKinds: Set<String> = []
+        for object in desiredObjects where object["kind"] == "CustomResourceDefinition" {
+            if let group = object[path: ["spec", "group"]]?.stringValue, let kind = object[path: ["spec", "names", "kind"]]?.stringValue {
+                pendingCRDKinds.insert("\(group)/\(kind)")
+            }
+        }
+        var report: [ObjectDiff] = []
+        for var object in desiredObjects {
+            let apiVersion = object["apiVersion"]?.stringValue ?? ""
+            let kind = object["kind"]?.stringValue ?? ""
+            let name = object[path: ["metadata", "name"]]?.stringValue ?? ""
+            let resource: APIResource
+            do {
+                resource = try await client.resource(apiVersion: apiVersion, kind: kind)
+            } catch {
+                let group = apiVersion.contains("/") ? String(apiVersion.split(separator: "/")[0]) : ""
+                if case .unknownKind = error, pendingCRDKinds.contains("\(group)/\(kind)") {
+                    report.append(ObjectDiff(apiVersion: apiVersion, kind: kind, namespace: object[path: ["metadata", "namespace"]]?.stringValue, name: name, verdict: .create, changes: [], live: nil, predicted: object))
+                    continue
+                }
+                throw .kube(error)
+            }
+            var namespace: String?
+            if resource.namespaced {
+                namespace = object[path: ["metadata", "namespace"]]?.stringValue ?? client.config.namespace
+                object.set(path: ["metadata", "namespace"], to: .string(namespace!))
+            }
+            if let inventory = options.inventory { object = inventory.labelled(object) }
+            items.append(Item(desired: object, resource: resource, namespace: namespace, name: name))
+        }
+
+        // One LIST per kind and namespace.
+        var groups: [String: (APIResource, String?)] = [:]
+        for item in items { groups["\(item.resource.apiVersion)/\(item.resource.kind)/\(item.namespace ?? "")"] = (item.resource, item.namespace) }
+        let autoscalerNamespaces = Set(items.compactMap(\.namespace))
+        var autoscalerKinds: [APIResource] = []
+        for (apiVersion, kind) in [("autoscaling/v2", "HorizontalPodAutoscaler"), ("keda.sh/v1alpha1", "ScaledObject")] {
+            if let r = try? await client.resource(apiVersion: apiVersion, kind: kind) { autoscalerKinds.append(r) }
+        }
+        for resource in autoscalerKinds {
+            for ns in autoscalerNamespaces { groups["\(resource.apiVersion)/\(resource.kind)/\(ns)"] = (resource, ns) }
+        }
+        let live = try await listAll(Array(groups.values))
+
+        // Workloads whose replicas an autoscaler owns (declared in git or found in the cluster).
+        var autoscaled: Set<String> = []
+        let autoscalers = items.map(\.desired).filter { ["HorizontalPodAutoscaler", "ScaledObject"].contains($0["kind"]?.stringValue ?? "") }
+            + live.values.flatMap { $0 }.filter { ["HorizontalPodAutoscaler", "ScaledObject"].contains($0["kind"]?.stringValue ?? "") }
+        for scaler in autoscalers {
+            guard let target = scaler[path: ["spec", "scaleTargetRef", "name"]]?.stringValue else { continue }
+            let kind = scaler[path: ["spec", "scaleTargetRef", "kind"]]?.stringValue ?? "Deployment"
+            autoscaled.insert("\(kind)/\(scaler[path: ["metadata", "namespace"]]?.stringValue ?? "")/\(target)")
+        }
+
+        var desiredKeys: Set<String> = []
+        for item in items {
+            desiredKeys.insert(Self.key(item.resource, item.namespace, item.name))
+            var desired = IgnoreRule.strip(item.desired, rules: options.ignore)
+            let liveObject = live["\(item.resource.apiVersion)/\(item.resource.kind)/\(item.namespace ?? "")"]?.first {
+                $0[path: ["metadata", "name"]]?.stringValue == item.name
+            }
+            if autoscaled.contains("\(item.resource.kind)/\(item.namespace ?? "")/\(item.name)") {
+                // The autoscaler's count stands: applying it unchanged keeps ownership without resetting it.
+                if let replicas = liveObject?[path: ["spec", "replicas"]] { desired.set(path: ["spec", "replicas"], to: replicas) } else { desired["spec"]?["replicas"] = nil }
+            }
+            report.append(try await compare(desired: desired, live: liveObject, resource: item.resource, namespace: item.namespace, name: item.name, options: options))
+        }
+
+        if let inventory = options.inventory {
+            report += try await pruneCandidates(inventory, desiredKeys: desiredKeys)
+        }
+        let elapsed = ContinuousClock.now - start
+        return DiffReport(
+            objects: report, requests: client.requestCount - requestsBefore,
+            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    }
+
+    static func key(_ resource: APIResource, _ namespace: String?, _ name: String) -> String {
+        "\(Inventory.groupKind(apiVersion: resource.apiVersion, kind: resource.kind))/\(namespace ?? "")/\(name)"
+    }
+
+    /// Lists the groups with bounded parallelism.
+    private func listAll(_ groups: [(APIResource, String?)]) async throws(DiffError) -> [String: [Value]] {
+        let client = self.client
+        let limit = max(client.settings.maxParallel, 1)
+        do {
+            return try await withThrowingTaskGroup(of: (String, [Value]).self) { group in
+                var results: [String: [Value]] = [:]
+                var iterator = groups.makeIterator()
+                func add(_ entry: (APIResource, String?)) {
+                    let (resource, namespace) = entry
+                    group.addTask {
+                        let items = try await client.list(resource, namespace: namespace)
+                        return ("\(resource.apiVersion)/\(resource.kind)/\(namespace ?? "")", items)
+                    }
+                }
+                for _ in 0..<limit { if let next = iterator.next() { add(next) } }
+                while let (key, items) = try await group.next() {
+                    results[key] = items
+                    if let next = iterator.next() { add(next) }
+                }
+                return results
+            }
+        } catch let error as KubeError {
+            throw .kube(error)
+        } catch {
+            throw .input("\(error)")
+        }
+    }
+
+    /// Members of the environment's inventory that the desired set no longer has.
+    private func pruneCandidates(_ inventory: Inventory, desiredKeys: Set<String>) async throws(DiffError) -> [ObjectDiff] {
+        let parent: Value?
+        do {
+            let cm = try await client.resource(apiVersion: "v1", kind: "ConfigMap")
+            parent = try await client.get(cm, namespace: inventory.namespace, name: inventory.parentName)
+        } catch {
+            throw .kube(error)
+        }
+        guard let parent else { return [] }
+        let kinds = (parent[path: ["metadata", "annotations", Inventory.groupKindsAnnotation]]?.stringValue ?? "").split(separator: ",").map(String.init)
+        var result: [ObjectDiff] = []
+        let resources: [APIResource]
+        do {
+            try await client.discover()
+            var found: [APIResource] = []
+            for gk in kinds {
+                let parts = gk.split(separator: ".", maxSplits: 1).map(String.init)
+                let kind = parts[0]
+                let group = parts.count > 1 ? parts[1] : ""
+                if let r = await client.resources(group: group, kind: kind) { found.append(r) }
+            }
+            resources = found
+        } catch {
+            throw .kube(error)
+        }
+        for resource in resources {
+            let members: [Value]
+            do {
+                members = try await client.list(resource, namespace: nil, labelSelector: "\(Inventory.partOfLabel)=\(inventory.id)")
+            } catch {
+                throw .kube(error)
+            }
+            for member in members {
+                let name = member[path: ["metadata", "name"]]?.stringValue ?? ""
+                let namespace = resource.namespaced ? member[path: ["metadata", "namespace"]]?.stringValue : nil
+                guard !desiredKeys.contains(Self.key(resource, namespace, name)) else { continue }
+                result.append(ObjectDiff(
+                    apiVersion: resource.apiVersion, kind: resource.kind, namespace: namespace, name: name, verdict: .prune,
+                    changes: [], live: Self.comparable(member), predicted: nil))
+            }
+        }
+        return result
+    }
+
+    private func compare(
+        desired: Value, live: Value?, resource: APIResource, namespace: String?, name: String, options: DiffOptions
+    ) async throws(DiffError) -> ObjectDiff {
+        var diff = ObjectDiff(apiVersion: resource.apiVersion, kind: resource.kind, namespace: namespace, name: name, verdict: .inSync, changes: [], live: nil, predicted: nil)
+        guard let live else {
+            diff.verdict = .create
+            diff.predicted = Self.comparable(ServerSideApply.normalizedApplied(desired).settingIdentity(of: desired))
+            return diff
+        }
+        let type = ServerSideApply.typeRef(for: desired, schema: schema)
+        let predicted: Value
+        var removed: [FieldPath] = []
+        if options.serverSide {
+            do {
+                predicted = try await client.apply(desired, fieldManager: options.fieldManager, force: true, dryRun: true)
+            } catch {
+                throw .kube(error)
+            }
+        } else {
+            let outcome = ServerSideApply.apply(desired, to: live, manager: options.fieldManager, force: true, type: type, apiVersion: resource.apiVersion, time: "")
+            var object = outcome.object
+            Defaults.apply(&object, allocateClusterIP: { "" })
+            predicted = object
+            removed = outcome.removed
+        }
+        let before = Self.comparable(live)
+        let after = Self.comparable(predicted)
+        diff.live = before
+        diff.predicted = after
+        guard before != after else { return diff }
+        let changed = FieldSets.changed(from: before, to: after, type: type)
+        let entries = (live[path: ["metadata", "managedFields"]]?.listValue ?? []).compactMap(ManagedFieldsEntry.init)
+        let sensitive = resource.kind == "Secret" && resource.group.isEmpty
+        for path in changed.paths.sorted(by: { PathElement.describe($0) < PathElement.describe($1) }) {
+            if options.ignore.contains(where: { $0.covers(path, in: desired) }) { continue }
+            let liveValue = ServerSideApply.value(at: path, in: before, type: type)
+            let newValue = ServerSideApply.value(at: path, in: after, type: type)
+            // Only leaves and whole items: a map whose children are listed too is not repeated.
+            if Self.isMap(liveValue) && Self.isMap(newValue) { continue }
+            let owner = Self.owner(of: path, entries: entries, preferNot: options.fieldManager)
+            let cause: Cause
+            if removed.contains(where: { $0 == path || path.starts(with: $0) }) || newValue == nil {
+                cause = .removedFromGit
+            } else if liveValue == nil {
+                cause = .added
+            } else if let owner, !(owner.manager == options.fieldManager && owner.operation == "Apply") {
+                cause = .clusterEdited
+            } else {
+                cause = .gitChanged
+            }
+            diff.changes.append(FieldChange(
+                path: Self.display(path), live: liveValue, desired: newValue, manager: owner?.manager, time: owner?.time.isEmpty == false ? owner?.time : nil,
+                operation: owner?.operation, subresource: owner?.subresource, cause: cause, sensitive: sensitive && path.first == .field("data") || sensitive && path.first == .field("stringData")))
+        }
+        diff.verdict = diff.changes.isEmpty ? .inSync : .drifted
+        return diff
+    }
+
+    static func isMap(_ value: Value?) -> Bool {
+        if case .map(let m)? = value { return !m.isEmpty }
+        return false
+    }
+
+    /// The manager of a path: an entry owning it exactly, else the closest ancestor; another
+    /// manager is preferred over our own when both own it.
+    static func owner(of path: FieldPath, entries: [ManagedFieldsEntry], preferNot own: String) -> ManagedFieldsEntry? {
+        var probe = path
+        while !probe.isEmpty {
+            let owners = entries.filter { $0.fields.contains(probe) }
+            if let other = owners.first(where: { $0.manager != own }) ?? owners.first { return other }
+            probe.removeLast()
+        }
+        return nil
+    }
+
+    /// `spec.template.spec.containers[name=api].image`.
+    static func display(_ path: FieldPath) -> String {
+        var out = ""
+        for element in path {
+            switch element {
+            case .field(let name):
+                if name.contains(".") || name.contains("/") || name.contains(" ") {
+                    out += "[\"\(name)\"]"
+                } else {
+                    out += out.isEmpty ? name : "." + name
+                }
+            case .key(let json):
+                let pairs = (try? JSON.parse(Array(json.utf8)))?.mapValue ?? [:]
+                out += "[" + pairs.map { "\($0.key)=\($0.value.scalarText ?? JSON.serialize($0.value))" }.joined(separator: ",") + "]"
+            case .value(let json): out += "[=\(json)]"
+            case .index(let i): out += "[\(i)]"
+            }
+        }
+        return out
+    }
+
+    /// An object as compared: without status and what the server alone maintains.
+    static func comparable(_ object: Value) -> Value {
+        var object = object
+        object["status"] = nil
+        if case .map(var meta)? = object["metadata"] {
+            for key in ["managedFields", "resourceVersion", "generation", "uid", "creationTimestamp", "selfLink"] { meta[key] = nil }
+            object["metadata"] = .map(meta)
+        }
+        return object
+    }
+}
+
+extension Value {
+    /// The object with apiVersion, kind and metadata name/namespace taken from `other`.
+    func settingIdentity(of other: Value) -> Value {
+        var copy = self
+        copy["apiVersion"] = other["apiVersion"] ?? .null
+        copy["kind"] = other["kind"] ?? .null
+        copy.set(path: ["metadata", "name"], to: other[path: ["metadata", "name"]] ?? .null)
+        if let ns = other[path: ["metadata", "namespace"]] { copy.set(path: ["metadata", "namespace"], to: ns) }
+        return copy
+    }
+}

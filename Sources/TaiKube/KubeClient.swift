@@ -1,0 +1,396 @@
+import Foundation
+import TaiCore
+import TaiHTTP
+
+/// Limits and behaviour of a ``KubeClient``.
+public struct KubeClientSettings: Sendable {
+    /// Requests per second (token bucket) and the burst allowed above it.
+    public var qps: Double
+    public var burst: Int
+    /// Retries after a 429, 5xx or connection failure (then the error is reported).
+    public var maxRetries: Int
+    /// Backoff: base delay, doubled each retry up to the cap, with full jitter; Retry-After wins.
+    public var baseDelay: Duration
+    public var maxDelay: Duration
+    /// Requests in flight at once for bulk operations.
+    public var maxParallel: Int
+    public var userAgent: String
+    public var requestTimeout: Duration
+
+    public init(
+        qps: Double = 100, burst: Int = 200, maxRetries: Int = 5, baseDelay: Duration = .milliseconds(100),
+        maxDelay: Duration = .seconds(5), maxParallel: Int = 8, userAgent: String = "tai-gitops/0.1.0", requestTimeout: Duration = .seconds(60)
+    ) {
+        self.qps = qps
+        self.burst = burst
+        self.maxRetries = maxRetries
+        self.baseDelay = baseDelay
+        self.maxDelay = maxDelay
+        self.maxParallel = maxParallel
+        self.userAgent = userAgent
+        self.requestTimeout = requestTimeout
+    }
+}
+
+/// One kind as the cluster serves it.
+public struct APIResource: Sendable, Hashable {
+    public var group: String
+    public var version: String
+    public var kind: String
+    public var plural: String
+    public var namespaced: Bool
+
+    public var apiVersion: String { group.isEmpty ? version : "\(group)/\(version)" }
+    var prefix: String { group.isEmpty ? "/api/\(version)" : "/apis/\(group)/\(version)" }
+
+    /// The collection path (`/apis/apps/v1/namespaces/ns/deployments`), all namespaces when nil.
+    public func collectionPath(namespace: String?) -> String {
+        if namespaced, let namespace { return "\(prefix)/namespaces/\(namespace)/\(plural)" }
+        return "\(prefix)/\(plural)"
+    }
+
+    public func objectPath(namespace: String?, name: String) -> String {
+        collectionPath(namespace: namespaced ? (namespace ?? "default") : nil) + "/" + Self.escape(name)
+    }
+
+    static func escape(_ s: String) -> String {
+        s.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? s
+    }
+}
+
+/// The Kubernetes API over libcurl: credentials, discovery with a cache, retries with capped
+/// jittered backoff honouring Retry-After, a client-side rate limit, typed errors.
+public final class KubeClient: Sendable {
+    public let config: ClusterConfig
+    public let settings: KubeClientSettings
+    private let state = Locked(State())
+    private let limiter: RateLimiter
+
+    struct State {
+        var http: HTTPClient?
+        var resources: [String: APIResource] = [:]  // "apiVersion/Kind"
+        var discovered = false
+        var token: (value: String, expires: Date?, source: Date?)?
+        var requests = 0
+    }
+
+    public init(config: ClusterConfig, settings: KubeClientSettings = KubeClientSettings()) {
+        self.config = config
+        self.settings = settings
+        limiter = RateLimiter(qps: settings.qps, burst: settings.burst)
+    }
+
+    /// Requests sent so far (retries included), for benchmarks and tests.
+    public var requestCount: Int { state.withLock { $0.requests } }
+
+    // MARK: Requests
+
+    /// One API request with retries; returns the status and body of a 2xx answer (404 too when `allowNotFound`).
+    public func send(
+        _ method: HTTPMethod, _ path: String, query: [(String, String)] = [], body: [UInt8]? = nil,
+        contentType: String = "application/json", allowNotFound: Bool = false
+    ) async throws(KubeError) -> (status: Int, body: [UInt8]) {
+        var url = config.server + path
+        if !query.isEmpty {
+            url += "?" + query.map { "\($0.0)=\(Self.queryEscape($0.1))" }.joined(separator: "&")
+        }
+        let description = "\(method.rawValue) \(path)"
+        var attempt = 0
+        while true {
+            await limiter.acquire()
+            var headers: [(name: String, value: String)] = [("Accept", "application/json")]
+            if body != nil { headers.append(("Content-Type", contentType)) }
+            let (client, authorization) = try await authorize()
+            if let authorization { headers.append(("Authorization", authorization)) }
+            state.withLock { $0.requests += 1 }
+            let result: Result<HTTPResponse, HTTPError>
+            do {
+                result = .success(try await client.execute(HTTPRequest(method: method, url: url, headers: headers, body: body)))
+            } catch {
+                result = .failure(error)
+            }
+            switch result {
+            case .success(let response):
+                if (200..<300).contains(response.status) || (allowNotFound && response.status == 404) {
+                    return (response.status, response.body)
+                }
+                let retryable = response.status == 429 || [500, 502, 503, 504].contains(response.status)
+                if response.status == 401, case .tokenFile = config.credentials, attempt == 0 {
+                    state.withLock { $0.token = nil }  // a rotated token: read it again once
+                    attempt += 1
+                    continue
+                }
+                guard retryable, attempt < settings.maxRetries else { throw KubeError.from(response, request: description) }
+                let retryAfter = response.headers.first { $0.name.lowercased() == "retry-after" }.flatMap { Int($0.value.trimmingCharacters(in: .whitespaces)) }
+                try? await Task.sleep(for: delay(attempt: attempt, retryAfter: retryAfter))
+            case .failure(let error):
+                guard error.kind != .tls, error.kind != .invalidRequest, attempt < settings.maxRetries else {
+                    throw .transport(error, request: description)
+                }
+                try? await Task.sleep(for: delay(attempt: attempt, retryAfter: nil))
+            }
+            attempt += 1
+        }
+    }
+
+    private func delay(attempt: Int, retryAfter: Int?) -> Duration {
+        if let retryAfter { return .seconds(min(max(retryAfter, 0), 30)) }
+        let cap = min(settings.baseDelay * (1 << min(attempt, 20)), settings.maxDelay)
+        let ms = max(cap.milliseconds, 1)
+        return .milliseconds(Int.random(in: (ms / 2)...ms))
+    }
+
+    private static func queryEscape(_ s: String) -> String {
+        s.addingPercentEncoding(withAllowedCharacters: CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? s
+    }
+
+    /// The HTTP client and Authorization header for the current credentials.
+    private func authorize() async throws(KubeError) -> (HTTPClient, String?) {
+        var tls = config.tls
+        var header: String?
+        switch config.credentials {
+        case .none: break
+        case .token(let token): header = "Bearer \(token)"
+        case .basic(let user, let password): header = "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()
+        case .tokenFile(let path): header = "Bearer \(try fileToken(path))"
+        case .exec(let exec):
+            let credential = try await execCredential(exec)
+            if let token = credential.token { header = "Bearer \(token)" }
+            if let cert = credential.clientCertificate, let key = credential.clientKey {
+                tls.clientCertificateData = cert
+                tls.clientKeyData = key
+            }
+        }
+        let timeout = settings.requestTimeout
+        let agent = settings.userAgent
+        let client = state.withLock { state -> HTTPClient in
+            if let http = state.http { return http }
+            let http = HTTPClient(configuration: HTTPClientConfiguration(tls: tls, requestTimeout: timeout, maxIdleConnections: 16, userAgent: agent))
+            state.http = http
+            return http
+        }
+        return (client, header)
+    }
+
+    /// A token file's content, re-read when the file changes (service-account tokens rotate).
+    private func fileToken(_ path: String) throws(KubeError) -> String {
+        let modified = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate]) as? Date
+        if let cached = state.withLock({ $0.token }), cached.source == modified { return cached.value }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw .configuration("token file \(path) cannot be read")
+        }
+        let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        state.withLock { $0.token = (token, nil, modified) }
+        return token
+    }
+
+    struct ExecCredential {
+        var token: String?
+        var clientCertificate: [UInt8]?
+        var clientKey: [UInt8]?
+    }
+
+    /// Runs the credential plugin (cached until the expiry it reports).
+    private func execCredential(_ exec: ExecConfig) async throws(KubeError) -> ExecCredential {
+        if let cached = state.withLock({ $0.token }), cached.expires.map({ $0 > Date().addingTimeInterval(10) }) ?? true, cached.source == nil {
+            return ExecCredential(token: cached.value)
+        }
+        let process = Process()
+        let command = exec.command.contains("/") && !exec.command.hasPrefix("/") ? exec.baseDirectory + "/" + exec.command : exec.command
+        if command.contains("/") {
+            process.executableURL = URL(fileURLWithPath: command)
+            process.arguments = exec.args
+        } else {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = [command] + exec.args
+        }
+        var env = ProcessInfo.processInfo.environment
+        for (name, value) in exec.env { env[name] = value }
+        env["KUBERNETES_EXEC_INFO"] = #"{"apiVersion":"\#(exec.apiVersion)","kind":"ExecCredential","spec":{"interactive":false}}"#
+        process.environment = env
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        do { try process.run() } catch { throw .credentialPlugin("\(exec.command) could not be started: \(error)") }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        let errText = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw .credentialPlugin("\(exec.command) exited \(process.terminationStatus): \(errText.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+        guard let doc = try? JSON.parse([UInt8](data)), let status = doc["status"] else {
+            throw .credentialPlugin("\(exec.command) did not print an ExecCredential with a status")
+        }
+        if let version = doc["apiVersion"]?.stringValue, version != exec.apiVersion {
+            throw .credentialPlugin("\(exec.command) answered \(version), but the kubeconfig asked for \(exec.apiVersion)")
+        }
+        let token = status["token"]?.stringValue
+        let cert = status["clientCertificateData"]?.stringValue.map { [UInt8]($0.utf8) }
+        let key = status["clientKeyData"]?.stringValue.map { [UInt8]($0.utf8) }
+        guard token != nil || (cert != nil && key != nil) else {
+            throw .credentialPlugin("\(exec.command) returned neither a token nor a client certificate and key")
+        }
+        let expires = status["expirationTimestamp"]?.stringValue.flatMap { ISO8601DateFormatter().date(from: $0) }
+        if let token { state.withLock { $0.token = (token, expires, nil) } }
+        if cert != nil { state.withLock { $0.http = nil } }
+        return ExecCredential(token: token, clientCertificate: cert, clientKey: key)
+    }
+
+    // MARK: Discovery
+
+    /// The resource serving a kind; discovery is cached and read again once when the kind is unknown
+    /// (a CRD applied since).
+    public func resource(apiVersion: String, kind: String) async throws(KubeError) -> APIResource {
+        let key = "\(apiVersion)/\(kind)"
+        if let found = state.withLock({ $0.resources[key] }) { return found }
+        try await discover()
+        if let found = state.withLock({ $0.resources[key] }) { return found }
+        throw .unknownKind(apiVersion: apiVersion, kind: kind)
+    }
+
+    /// Every kind served, from a fresh discovery.
+    public func discover() async throws(KubeError) {
+        var found: [String: APIResource] = [:]
+        var groupVersions = ["v1"]
+        let (_, body) = try await send(.get, "/apis")
+        for group in (try? JSON.parse(body))?["groups"]?.listValue ?? [] {
+            for version in group["versions"]?.listValue ?? [] {
+                if let gv = version["groupVersion"]?.stringValue { groupVersions.append(gv) }
+            }
+        }
+        for gv in groupVersions {
+            let path = gv == "v1" ? "/api/v1" : "/apis/\(gv)"
+            let (status, body) = try await send(.get, path, allowNotFound: true)
+            guard status == 200, let list = try? JSON.parse(body) else { continue }
+            let parts = gv.split(separator: "/").map(String.init)
+            let group = parts.count == 2 ? parts[0] : ""
+            let version = parts.last ?? gv
+            for r in list["resources"]?.listValue ?? [] {
+                guard let name = r["name"]?.stringValue, !name.contains("/"), let kind = r["kind"]?.stringValue else { continue }
+                found["\(gv)/\(kind)"] = APIResource(group: group, version: version, kind: kind, plural: name, namespaced: r["namespaced"]?.boolValue ?? false)
+            }
+        }
+        state.withLock {
+            $0.resources = found
+            $0.discovered = true
+        }
+    }
+
+    // MARK: Verbs
+
+    /// The object, or nil when it does not exist.
+    public func get(_ resource: APIResource, namespace: String?, name: String) async throws(KubeError) -> Value? {
+        let (status, body) = try await send(.get, resource.objectPath(namespace: namespace, name: name), allowNotFound: true)
+        if status == 404 { return nil }
+        return try decode(body, "GET \(resource.objectPath(namespace: namespace, name: name))")
+    }
+
+    /// Every object of a kind in a namespace (all namespaces when nil), fetched in pages of 500.
+    public func list(_ resource: APIResource, namespace: String?, labelSelector: String? = nil) async throws(KubeError) -> [Value] {
+        var items: [Value] = []
+        var token: String?
+        repeat {
+            var query: [(String, String)] = [("limit", "500")]
+            if let labelSelector { query.append(("labelSelector", labelSelector)) }
+            if let token { query.append(("continue", token)) }
+            let path = resource.collectionPath(namespace: namespace)
+            let (_, body) = try await send(.get, path, query: query)
+            let list = try decode(body, "GET \(path)")
+            for var item in list["items"]?.listValue ?? [] {
+                item["apiVersion"] = .string(resource.apiVersion)
+                item["kind"] = .string(resource.kind)
+                items.append(item)
+            }
+            token = list[path: ["metadata", "continue"]]?.stringValue
+            if token?.isEmpty == true { token = nil }
+        } while token != nil
+        return items
+    }
+
+    /// Server-side apply of an object under a field manager.
+    public func apply(_ object: Value, fieldManager: String, force: Bool = false, dryRun: Bool = false) async throws(KubeError) -> Value {
+        let resource = try await resource(apiVersion: object["apiVersion"]?.stringValue ?? "", kind: object["kind"]?.stringValue ?? "")
+        let name = object[path: ["metadata", "name"]]?.stringValue ?? ""
+        let namespace = resource.namespaced ? (object[path: ["metadata", "namespace"]]?.stringValue ?? config.namespace) : nil
+        var query: [(String, String)] = [("fieldManager", fieldManager), ("force", force ? "true" : "false")]
+        if dryRun { query.append(("dryRun", "All")) }
+        let path = resource.objectPath(namespace: namespace, name: name)
+        let (_, body) = try await send(.patch, path, query: query, body: Array(JSON.serialize(object).utf8), contentType: "application/apply-patch+yaml")
+        return try decode(body, "PATCH \(path)")
+    }
+
+    /// A merge, JSON or strategic-merge patch.
+    public func patch(_ resource: APIResource, namespace: String?, name: String, patch: Value, type: String, fieldManager: String) async throws(KubeError) -> Value {
+        let path = resource.objectPath(namespace: namespace, name: name)
+        let (_, body) = try await send(.patch, path, query: [("fieldManager", fieldManager)], body: Array(JSON.serialize(patch).utf8), contentType: type)
+        return try decode(body, "PATCH \(path)")
+    }
+
+    /// Deletes an object (background propagation); false when it was already gone.
+    @discardableResult
+    public func delete(_ resource: APIResource, namespace: String?, name: String, dryRun: Bool = false) async throws(KubeError) -> Bool {
+        let path = resource.objectPath(namespace: namespace, name: name)
+        let (status, _) = try await send(
+            .delete, path, query: dryRun ? [("dryRun", "All")] : [], body: Array(#"{"propagationPolicy":"Background"}"#.utf8), allowNotFound: true)
+        return status != 404
+    }
+
+    private func decode(_ body: [UInt8], _ request: String) throws(KubeError) -> Value {
+        do { return try JSON.parse(body) } catch { throw .malformedResponse("\(error)", request: request) }
+    }
+}
+
+/// A token bucket shared by every request of a client.
+actor RateLimiter {
+    let qps: Double
+    let burst: Double
+    var tokens: Double
+    var last = ContinuousClock.now
+
+    init(qps: Double, burst: Int) {
+        self.qps = max(qps, 0.1)
+        self.burst = Double(max(burst, 1))
+        tokens = Double(max(burst, 1))
+    }
+
+    func acquire() async {
+        let now = ContinuousClock.now
+        let elapsed = now - last
+        last = now
+        tokens = min(burst, tokens + Double(elapsed.components.seconds) * qps + Double(elapsed.components.attoseconds) / 1e18 * qps)
+        tokens -= 1
+        if tokens < 0 {
+            let wait = -tokens / qps
+            try? await Task.sleep(for: .milliseconds(Int(wait * 1000)))
+        }
+    }
+}
+
+/// A value behind a lock (Foundation only, so the module needs no NIO).
+final class Locked<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: T
+    init(_ value: T) { self.value = value }
+    func withLock<R>(_ body: (inout T) throws -> R) rethrows -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
+    }
+}
+
+extension Duration {
+    var milliseconds: Int {
+        let (seconds, attoseconds) = components
+        return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
+    }
+}
+
+extension KubeClient {
+    /// The preferred resource of a group and kind from the last discovery.
+    public func resources(group: String, kind: String) async -> APIResource? {
+        let all = state.withLock { Array($0.resources.values) }
+        return all.filter { $0.group == group && $0.kind == kind }.sorted { $0.version < $1.version }.first
+    }
+}

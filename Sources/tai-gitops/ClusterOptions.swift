@@ -1,0 +1,106 @@
+import ArgumentParser
+import Foundation
+import TaiCore
+import TaiDiff
+import TaiKube
+import TaiRender
+import TaiYAML
+
+/// Cluster selection, as kubectl does it.
+struct ClusterOptions: ParsableArguments {
+    @Option(help: "Path to the kubeconfig (default: $KUBECONFIG, several files merged, else ~/.kube/config).")
+    var kubeconfig: String?
+
+    @Option(help: "The kubeconfig context to use (default: the environment's sync settings, else the current context).")
+    var context: String?
+
+    @Option(name: [.short, .customLong("namespace")], help: "Namespace for objects that name none (default: the context's).")
+    var namespace: String?
+
+    @Option(help: "Requests per second to the API server (client-side rate limit).")
+    var qps: Double = 100
+
+    @Option(help: "Burst allowed above --qps.")
+    var burst: Int = 200
+
+    /// Resolves the cluster: the kubeconfig, else (in a pod) the service account.
+    func clusterConfig(preferredContext: String?) throws(KubeError) -> ClusterConfig {
+        let env = ProcessInfo.processInfo.environment
+        let paths = Kubeconfig.paths(explicit: kubeconfig, environment: env)
+        let anyExists = paths.contains { FileManager.default.fileExists(atPath: $0) }
+        if !anyExists, kubeconfig == nil, env["KUBERNETES_SERVICE_HOST"] != nil {
+            return try Kubeconfig.inCluster(environment: env)
+        }
+        if let context { return try Kubeconfig.load(paths: paths, context: context, namespace: namespace) }
+        if let preferredContext {
+            do {
+                return try Kubeconfig.load(paths: paths, context: preferredContext, namespace: namespace)
+            } catch {
+                let config = try Kubeconfig.load(paths: paths, context: nil, namespace: namespace)
+                FileHandle.standardError.write(Data("note: the sync settings name context \"\(preferredContext)\", which the kubeconfig does not define; using its current context (\(config.origin))\n".utf8))
+                return config
+            }
+        }
+        return try Kubeconfig.load(paths: paths, context: nil, namespace: namespace)
+    }
+
+    var clientSettings: KubeClientSettings { KubeClientSettings(qps: qps, burst: burst) }
+}
+
+/// An environment of the config repo (`prod` → `environments/prod`) or a kustomization folder.
+struct EnvironmentTarget {
+    var name: String
+    var directory: String
+    var settings: Value?
+    var settingsFile: String?
+
+    init(_ argument: String, repo: String) throws(CLIError) {
+        var isDirectory: ObjCBool = false
+        if argument.contains("/") || (FileManager.default.fileExists(atPath: argument, isDirectory: &isDirectory) && isDirectory.boolValue && argument != ".") {
+            directory = argument
+            name = URL(fileURLWithPath: argument).standardizedFileURL.lastPathComponent
+        } else {
+            directory = repo + "/environments/" + argument
+            name = argument
+            guard FileManager.default.fileExists(atPath: directory) else {
+                let known = (try? FileManager.default.contentsOfDirectory(atPath: repo + "/environments").sorted()) ?? []
+                throw CLIError(message: "no environment \"\(argument)\": \(directory) does not exist" + (known.isEmpty ? "" : " (environments: \(known.joined(separator: ", ")))"))
+            }
+        }
+        let file = directory + "/sync.yaml"
+        if let text = try? String(contentsOfFile: file, encoding: .utf8) {
+            do { settings = try YAML.parse(text, file: file) } catch { throw CLIError(message: "\(error)") }
+            settingsFile = file
+        }
+    }
+
+    /// The rendered objects.
+    func render() throws(CLIError) -> [Value] {
+        do {
+            return try Kustomizer(onWarning: { FileHandle.standardError.write(Data("# Warning: \($0)\n".utf8)) }).build(directory).map(\.object)
+        } catch {
+            throw CLIError(message: "\(error)")
+        }
+    }
+
+    var context: String? { settings?[path: ["spec", "cluster", "context"]]?.stringValue }
+
+    func ignoreRules() throws(CLIError) -> [IgnoreRule] {
+        guard let settings, let settingsFile else { return [] }
+        do { return try IgnoreRule.parse(settings, file: settingsFile) } catch { throw CLIError(message: "\(error)") }
+    }
+
+    /// Where the environment's inventory lives: its Namespace object, else the namespace most objects use.
+    func inventoryNamespace(_ objects: [Value], fallback: String) -> String {
+        if let ns = objects.first(where: { $0["kind"] == "Namespace" && $0["apiVersion"] == "v1" })?[path: ["metadata", "name"]]?.stringValue { return ns }
+        var counts: [String: Int] = [:]
+        for object in objects { if let ns = object[path: ["metadata", "namespace"]]?.stringValue { counts[ns, default: 0] += 1 } }
+        return counts.max { $0.value < $1.value }?.key ?? fallback
+    }
+}
+
+/// Prints a message to stderr and exits with `code`.
+func fail(_ message: String, code: Int32) -> ExitCode {
+    FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+    return ExitCode(code)
+}
