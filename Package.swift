@@ -118,6 +118,10 @@ let package = Package(
         .testTarget(
             name: "ClusterEmulatorTests", dependencies: ["ClusterEmulator", "TaiCore", "TaiYAML", "TaiHTTP", "TaiTesting"],
             swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TaiDiffTests",
+            dependencies: ["TaiDiff", "TaiKube", "TaiSSA", "ClusterEmulator", "TaiRender", "TaiCore", "TaiYAML", "TaiTesting"],
+            swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["TaiTesting"], swiftSettings: swiftSettings),
     ]
 )

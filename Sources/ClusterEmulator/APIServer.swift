@@ -366,11 +366,14 @@ public struct APIServer: Sendable {
             let manager = request.fieldManager
             for i in entries.indices { entries[i].fields.remove(changed) }
             let storedSubresource = subresource
+            // The writer owns what it set; what it removed is nobody's any more.
+            let newDefaulted = ServerSideApply.trackable(defaulted)
+            let owned = FieldSet(paths: changed.paths.filter { ServerSideApply.value(at: $0, in: newDefaulted, type: type) != nil })
             if let index = entries.firstIndex(where: { $0.sameIdentity(manager: manager, operation: "Update", apiVersion: target.type.apiVersion, subresource: storedSubresource) }) {
-                entries[index].fields.paths.formUnion(changed.paths)
+                entries[index].fields.paths.formUnion(owned.paths)
                 entries[index].time = Self.now()
             } else {
-                entries.append(ManagedFieldsEntry(manager: manager, operation: "Update", apiVersion: target.type.apiVersion, time: Self.now(), subresource: storedSubresource, fields: changed))
+                entries.append(ManagedFieldsEntry(manager: manager, operation: "Update", apiVersion: target.type.apiVersion, time: Self.now(), subresource: storedSubresource, fields: owned))
             }
         }
         return try finishUpdate(request, target, live: live, next: setManagedFields(defaulted, entries: entries))
@@ -420,7 +423,9 @@ public struct APIServer: Sendable {
                 throw .invalid(type, name, [("FieldValueInvalid", "spec.selector", "Invalid value: \(JSON.serialize(new)): field is immutable")])
             }
         case ("apps", "StatefulSet"):
-            var a = live["spec"] ?? .emptyMap
+            var defaultedLive = live
+            Defaults.apply(&defaultedLive, allocateClusterIP: { "" })
+            var a = defaultedLive["spec"] ?? .emptyMap
             var b = next["spec"] ?? .emptyMap
             for key in ["replicas", "ordinals", "template", "updateStrategy", "revisionHistoryLimit", "persistentVolumeClaimRetentionPolicy", "minReadySeconds"] {
                 a[key] = nil

@@ -48,6 +48,9 @@ extension APIServer {
                 guard item[path: ["metadata", "name"]]?.stringValue != nil else { throw ClusterStateError.missingName(file: file, index: index) }
                 if type.kind == "CustomResourceDefinition" { cluster.registerCRD(item) }
                 var stored = item
+                // Objects read from storage are defaulted by the server's version (as kube-apiserver
+                // does when it decodes what an older version wrote to etcd).
+                Defaults.apply(&stored, allocateClusterIP: cluster.allocateClusterIP)
                 if type.namespaced, stored[path: ["metadata", "namespace"]] == nil { stored.set(path: ["metadata", "namespace"], to: "default") }
                 if stored[path: ["metadata", "uid"]] == nil { stored.set(path: ["metadata", "uid"], to: .string(UUID().uuidString.lowercased())) }
                 if stored[path: ["metadata", "creationTimestamp"]] == nil { stored.set(path: ["metadata", "creationTimestamp"], to: .string(Self.now())) }

@@ -275,10 +275,21 @@ public struct Differ: Sendable {
             }
         } else {
             let outcome = ServerSideApply.apply(desired, to: live, manager: options.fieldManager, force: true, type: type, apiVersion: resource.apiVersion, time: "")
+            // The server defaults again after the merge: a removed field with a default comes back
+            // as that default (dropping spec.replicas resets it to 1). Nothing else is defaulted
+            // here: the live object already went through the server.
             var object = outcome.object
-            Defaults.apply(&object, allocateClusterIP: { "" })
+            var defaulted = object
+            Defaults.apply(&defaulted, allocateClusterIP: { "" })
+            for path in outcome.removed {
+                guard ServerSideApply.value(at: path, in: live, type: type) != nil else { continue }
+                if let value = ServerSideApply.value(at: path, in: defaulted, type: type), case .field = path.last {
+                    object.set(path: path.compactMap { if case .field(let f) = $0 { f } else { nil } }, to: value)
+                    if path.contains(where: { if case .field = $0 { false } else { true } }) { continue }
+                }
+                removed.append(path)
+            }
             predicted = object
-            removed = outcome.removed
         }
         let before = Self.comparable(live)
         let after = Self.comparable(predicted)
@@ -351,15 +362,30 @@ public struct Differ: Sendable {
         return out
     }
 
-    /// An object as compared: without status and what the server alone maintains.
+    /// An object as compared: without status and what the server alone maintains. A null
+    /// `creationTimestamp` in embedded metadata (pod and claim templates) is a serialisation
+    /// artefact of the zero time (gone in Kubernetes 1.34), not a value.
     static func comparable(_ object: Value) -> Value {
-        var object = object
+        var object = withoutNullTimestamps(object)
         object["status"] = nil
         if case .map(var meta)? = object["metadata"] {
             for key in ["managedFields", "resourceVersion", "generation", "uid", "creationTimestamp", "selfLink"] { meta[key] = nil }
             object["metadata"] = .map(meta)
         }
         return object
+    }
+}
+
+func withoutNullTimestamps(_ value: Value) -> Value {
+    switch value {
+    case .map(var map):
+        if map["creationTimestamp"] == .null { map["creationTimestamp"] = nil }
+        for key in map.keys where key != "status" { map[key] = map[key].map(withoutNullTimestamps) }
+        return .map(map)
+    case .list(let items):
+        return .list(items.map(withoutNullTimestamps))
+    default:
+        return value
     }
 }
 

@@ -68,8 +68,6 @@ public enum Defaults {
         setIfMissing(&s, ["spec", "serviceName"], "")
         if case .list(var templates)? = s[path: ["spec", "volumeClaimTemplates"]] {
             for i in templates.indices {
-                templates[i]["apiVersion"] = templates[i]["apiVersion"] ?? "v1"
-                templates[i]["kind"] = templates[i]["kind"] ?? "PersistentVolumeClaim"
                 setIfMissing(&templates[i], ["metadata", "creationTimestamp"], .null)
                 pvcSpec(&templates[i], at: ["spec"])
                 setIfMissing(&templates[i], ["status", "phase"], "Pending")

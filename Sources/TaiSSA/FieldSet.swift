@@ -236,7 +236,7 @@ public enum FieldSets {
     }
 
     /// The leaf paths whose values differ between two versions of an object (added, changed or
-    /// removed), plus the items and maps that were created: what an update by a manager takes.
+    /// removed), plus the items and maps that were created or removed.
     public static func changed(from old: Value?, to new: Value?, type: TypeRef, prefix: FieldPath = []) -> FieldSet {
         var set = FieldSet()
         diff(old, new, type: type, prefix: prefix, into: &set.paths)
@@ -284,13 +284,21 @@ public enum FieldSets {
         case .map(let keys, let defaults):
             var old: [PathElement: Value] = [:]
             for item in a { old[ListKind.keyElement(item, keys: keys, defaults: defaults)] = item }
+            var seen: Set<PathElement> = []
             for item in b {
                 let element = ListKind.keyElement(item, keys: keys, defaults: defaults)
+                seen.insert(element)
                 if old[element] == nil { paths.insert(path + [element]) }
                 diff(old[element], item, type: elementType, prefix: path + [element], into: &paths)
             }
+            // Items that are gone.
+            for item in a {
+                let element = ListKind.keyElement(item, keys: keys, defaults: defaults)
+                if !seen.contains(element) { paths.insert(path + [element]) }
+            }
         case .set:
             for item in b where !a.contains(item) { paths.insert(path + [.value(JSON.serialize(item))]) }
+            for item in a where !b.contains(item) { paths.insert(path + [.value(JSON.serialize(item))]) }
         case .atomic:
             paths.insert(path)
         }

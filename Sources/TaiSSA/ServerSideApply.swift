@@ -232,10 +232,10 @@ public enum ServerSideApply {
 
     /// The applied configuration as the server compares it: each value it sets in its stored form
     /// (quantities canonical, Secret stringData folded), without what managed fields never track.
-    public static func normalizedApplied(_ applied: Value) -> Value {
+    public static func normalizedApplied(_ applied: Value, schema: KubeSchema = .builtin) -> Value {
         var defaulted = applied
         Defaults.apply(&defaulted, allocateClusterIP: { "" })
-        var normalized = normalized(applied, by: defaulted)
+        var normalized = normalized(applied, by: defaulted, type: typeRef(for: applied, schema: schema))
         if applied["kind"] == "Secret", applied["apiVersion"] == "v1" { Defaults.foldStringData(&normalized) }
         return trackable(normalized)
     }
@@ -245,15 +245,28 @@ public enum ServerSideApply {
         FieldSets.of(normalizedApplied(applied), type: type)
     }
 
-    /// The applied configuration with each value it sets replaced by its defaulted form.
-    static func normalized(_ applied: Value, by defaulted: Value?) -> Value {
+    /// The applied configuration with each value it sets replaced by its defaulted form; an
+    /// atomic value (a list or struct owned as a whole) is taken whole, defaults inside included.
+    static func normalized(_ applied: Value, by defaulted: Value?, type: TypeRef) -> Value {
         switch (applied, defaulted) {
         case (.map(let a), .map(let d)?):
+            if type.atomic { return .map(d) }
             var out = ValueMap()
-            for (key, value) in a { out[key] = normalized(value, by: d[key]) }
+            for (key, value) in a {
+                let (childType, field) = type.child(key)
+                if case .list(let items) = value, case .list(let defaultedItems)? = d[key] {
+                    if field != nil, case .atomic = ListKind(field) {
+                        out[key] = .list(defaultedItems)
+                    } else if items.count == defaultedItems.count {
+                        out[key] = .list(zip(items, defaultedItems).map { normalized($0, by: $1, type: childType) })
+                    } else {
+                        out[key] = value
+                    }
+                } else {
+                    out[key] = normalized(value, by: d[key], type: childType)
+                }
+            }
             return .map(out)
-        case (.list(let a), .list(let d)?) where a.count == d.count:
-            return .list(zip(a, d).map { normalized($0, by: $1) })
         case (.map, _), (.list, _):
             return applied
         case (_, let d?) where !d.isNull && d.mapValue == nil && d.listValue == nil:
