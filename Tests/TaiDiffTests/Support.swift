@@ -34,10 +34,10 @@ final class Harness: @unchecked Sendable {
     func apply(_ objects: [Value], manager: String = "tai-gitops", force: Bool = true) throws -> [Value] {
         try objects.map { object in
             let r = api.handle(APIRequest(
-                method: "PATCH", uri: Self.path(object) + "?fieldManager=\(manager)&force=\(force)",
+                method: "PATCH", uri: path(object) + "?fieldManager=\(manager)&force=\(force)",
                 headers: ["content-type": "application/apply-patch+yaml"], body: Array(JSON.serialize(object).utf8)))
             guard case .body(let status, _, _, let body) = r, status < 300 else {
-                if case .body(_, _, _, let body) = r { throw TestFailure("apply \(Self.path(object)) failed: \(String(decoding: body, as: UTF8.self))") }
+                if case .body(_, _, _, let body) = r { throw TestFailure("apply \(path(object)) failed: \(String(decoding: body, as: UTF8.self))") }
                 throw TestFailure("apply failed")
             }
             return try JSON.parse(body)
@@ -53,11 +53,10 @@ final class Harness: @unchecked Sendable {
         return try JSON.parse(data)
     }
 
-    static func path(_ object: Value) -> String {
+    func path(_ object: Value) -> String {
         let apiVersion = object["apiVersion"]?.stringValue ?? "v1"
         let kind = object["kind"]?.stringValue ?? ""
-        let cluster = Cluster()
-        let type = (ResourceType.builtin + cluster.resourceTypes).first { $0.apiVersion == apiVersion && $0.kind == kind }
+        let type = api.cluster.resourceTypes.first { $0.apiVersion == apiVersion && $0.kind == kind }
         let plural = type?.plural ?? Self.customPlural(kind)
         let namespaced = type?.namespaced ?? true
         let prefix = apiVersion.contains("/") ? "/apis/\(apiVersion)" : "/api/\(apiVersion)"
