@@ -9,6 +9,8 @@ public struct APIRequest: Sendable {
     public var query: [String: String]
     public var headers: [String: String]
     public var body: [UInt8]
+    /// The client presented a certificate the server's client CA signed (mutual TLS).
+    public var authenticatedByCertificate = false
 
     public init(method: String, path: String, query: [String: String] = [:], headers: [String: String] = [:], body: [UInt8] = []) {
         self.method = method

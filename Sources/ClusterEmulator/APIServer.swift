@@ -33,7 +33,7 @@ public struct APIServer: Sendable {
     }
 
     private func route(_ request: APIRequest) -> (String, String, APIResponse) {
-        if let token, request.headers["authorization"] != "Bearer \(token)" {
+        if let token, !request.authenticatedByCertificate, request.headers["authorization"] != "Bearer \(token)" {
             return ("", "", .error(APIError(code: 401, reason: "Unauthorized", message: "Unauthorized")))
         }
         let segments = request.path.split(separator: "/").map(String.init)

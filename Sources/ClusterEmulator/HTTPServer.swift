@@ -128,7 +128,10 @@ final class APIHandler: ChannelInboundHandler, @unchecked Sendable {
             self.head = nil
             var headers: [String: String] = [:]
             for (name, value) in head.headers { headers[name.lowercased()] = value }
-            let request = APIRequest(method: head.method.rawValue, uri: head.uri, headers: headers, body: body)
+            var request = APIRequest(method: head.method.rawValue, uri: head.uri, headers: headers, body: body)
+            if let ssl = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self), ssl.peerCertificate != nil {
+                request.authenticatedByCertificate = true
+            }
             body = []
             if let fault = drawFault(request) {
                 switch fault {
@@ -159,8 +162,11 @@ final class APIHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     private func applies(_ request: APIRequest) -> Bool {
-        if request.path.hasPrefix("/version") || request.path.hasPrefix("/openapi") || request.path.hasPrefix("/metrics") { return false }
-        if faults.verbs.isEmpty { return request.path.split(separator: "/").count > 2 }
+        // Only resource requests are faulted: never /version, discovery, /openapi or /metrics.
+        let segments = request.path.split(separator: "/")
+        let isResource = (segments.first == "api" && segments.count >= 3) || (segments.first == "apis" && segments.count >= 4)
+        guard isResource else { return false }
+        if faults.verbs.isEmpty { return true }
         let verb: String
         switch request.method {
         case "GET": verb = request.query["watch"] != nil ? "watch" : "get"

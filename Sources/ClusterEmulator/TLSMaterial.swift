@@ -73,12 +73,20 @@ public struct TLSMaterial: Sendable {
         return (head + Array(repeating: 0, count: fill) + tail).flatMap { [UInt8($0 >> 8), UInt8($0 & 0xff)] }
     }
 
+    /// Client certificates signed by this CA (PEM) authenticate a request, as kube-apiserver's
+    /// `--client-ca-file`; clients without one may still use a token.
+    public var clientCAPEM: String?
+
     /// A NIOSSL server context serving HTTP/1.1.
     func serverContext() throws -> NIOSSLContext {
         let chain = try NIOSSLCertificate.fromPEMBytes(Array(certificatePEM.utf8)).map { NIOSSLCertificateSource.certificate($0) }
         let key = try NIOSSLPrivateKey(bytes: Array(privateKeyPEM.utf8), format: .pem)
         var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
         configuration.applicationProtocols = ["http/1.1"]
+        if let clientCAPEM {
+            configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(clientCAPEM.utf8)))
+            configuration.certificateVerification = .optionalVerification
+        }
         return try NIOSSLContext(configuration: configuration)
     }
 

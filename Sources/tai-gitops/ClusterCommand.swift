@@ -51,6 +51,9 @@ struct ClusterCommand: AsyncParsableCommand {
     @Flag(help: "Serve HTTPS with a CA generated for this run (written into the kubeconfig).")
     var tls = false
 
+    @Option(name: .customLong("client-ca"), help: "With --tls: client certificates signed by this CA (PEM file) authenticate requests.")
+    var clientCA: String?
+
     func run() async throws {
         let faultSpec: Faults
         do { faultSpec = try faults.map { spec throws(APIError) in try Faults(spec: spec) } ?? Faults() } catch { throw ValidationError(error.message) }
@@ -61,7 +64,11 @@ struct ClusterCommand: AsyncParsableCommand {
             let count = try api.load(yaml: text, file: state)
             FileHandle.standardError.write(Data("loaded \(count) objects from \(state)\n".utf8))
         }
-        let material = tls ? try TLSMaterial.generate(hosts: Array(Set(["127.0.0.1", "::1", "localhost", address]))) : nil
+        var material = tls ? try TLSMaterial.generate(hosts: Array(Set(["127.0.0.1", "::1", "localhost", address]))) : nil
+        if let clientCA {
+            guard tls else { throw ValidationError("--client-ca needs --tls") }
+            material?.clientCAPEM = try String(contentsOfFile: clientCA, encoding: .utf8)
+        }
         let server = try await EmulatorServer.start(api: api, host: address, port: port, faults: faultSpec, tls: material)
         if let kubeconfig {
             try Self.kubeconfig(server: server.url, token: token, caPEM: material?.caPEM)
