@@ -127,7 +127,17 @@ public enum JSON {
 
     static func writeString(_ s: String, into out: inout String, escapeHTML: Bool = false) {
         out += "\""
-        var pending = Substring.UnicodeScalarView()
+        // Fast path: nothing to escape (the common case), appended in one piece.
+        let needsEscape = s.utf8.contains { b in
+            b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\")
+                || (escapeHTML && (b == UInt8(ascii: "<") || b == UInt8(ascii: ">") || b == UInt8(ascii: "&") || b == 0xE2))
+        }
+        guard needsEscape else {
+            out += s
+            out += "\""
+            return
+        }
+        var pending = ""
         for scalar in s.unicodeScalars {
             let escaped: String?
             switch scalar {
@@ -152,14 +162,14 @@ public enum JSON {
                 }
             }
             if let escaped {
-                out.unicodeScalars.append(contentsOf: pending)
-                pending.removeAll(keepingCapacity: true)
+                out += pending
+                pending = ""
                 out += escaped
             } else {
-                pending.append(scalar)
+                pending.unicodeScalars.append(scalar)
             }
         }
-        out.unicodeScalars.append(contentsOf: pending)
+        out += pending
         out += "\""
     }
 }
@@ -327,6 +337,18 @@ struct JSONParser {
 
     mutating func parseString() throws(JSONError) -> String {
         index += 1  // opening quote
+        // Fast path: a string without escapes is its bytes.
+        var scan = index
+        while scan < bytes.count {
+            let b = bytes[scan]
+            if b == UInt8(ascii: "\"") {
+                let text = String(decoding: bytes[index..<scan], as: UTF8.self)
+                index = scan + 1
+                return text
+            }
+            if b == UInt8(ascii: "\\") || b < 0x20 { break }
+            scan += 1
+        }
         var scalars = String.UnicodeScalarView()
         var runStart = index
         func flushRun(_ end: Int) {

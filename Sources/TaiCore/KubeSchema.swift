@@ -25,13 +25,37 @@ public struct KubeSchema: Sendable {
         public var defaultValue: Value? = nil
     }
 
-    private let types: [String: [String: Field]]
-    private let kinds: [String: String]
-    private let clusterScoped: Set<String>
+    /// Everything behind one reference, so that copying a schema (it travels inside every
+    /// type reference during a merge) costs one retain.
+    private final class Storage: Sendable {
+        let types: [String: [String: Field]]
+        let kinds: [String: String]
+        let clusterScoped: Set<String>
+        let kustomizeKindsAbsent: Set<String>
+        let kustomizeMergeListsMissing: Set<String>
+        let kustomizePatchStrategyRemoved: Set<String>
+
+        init(
+            types: [String: [String: Field]], kinds: [String: String], clusterScoped: Set<String>, kustomizeKindsAbsent: Set<String>,
+            kustomizeMergeListsMissing: Set<String>, kustomizePatchStrategyRemoved: Set<String>
+        ) {
+            self.types = types
+            self.kinds = kinds
+            self.clusterScoped = clusterScoped
+            self.kustomizeKindsAbsent = kustomizeKindsAbsent
+            self.kustomizeMergeListsMissing = kustomizeMergeListsMissing
+            self.kustomizePatchStrategyRemoved = kustomizePatchStrategyRemoved
+        }
+    }
+
+    private let storage: Storage
+    private var types: [String: [String: Field]] { storage.types }
+    private var kinds: [String: String] { storage.kinds }
+    private var clusterScoped: Set<String> { storage.clusterScoped }
     /// Notes on how kustomize's embedded (v1.21.2) schema differs; see `list-semantics.md`.
-    public let kustomizeKindsAbsent: Set<String>
-    public let kustomizeMergeListsMissing: Set<String>
-    public let kustomizePatchStrategyRemoved: Set<String>
+    public var kustomizeKindsAbsent: Set<String> { storage.kustomizeKindsAbsent }
+    public var kustomizeMergeListsMissing: Set<String> { storage.kustomizeMergeListsMissing }
+    public var kustomizePatchStrategyRemoved: Set<String> { storage.kustomizePatchStrategyRemoved }
 
     /// The schema bundled with tai-gitops.
     public static let builtin: KubeSchema = {
@@ -63,19 +87,20 @@ public struct KubeSchema: Sendable {
             }
             types[name] = fields
         }
-        self.types = types
         var kinds: [String: String] = [:]
         for (key, type) in root["_kinds"]?.mapValue ?? [:] { kinds[key] = type.stringValue }
-        self.kinds = kinds
-        clusterScoped = Set(root["_clusterScopedKinds"]?.listValue?.compactMap(\.stringValue) ?? [])
+        let clusterScoped = Set(root["_clusterScopedKinds"]?.listValue?.compactMap(\.stringValue) ?? [])
         let kustomize = root["_kustomize"]
-        kustomizeKindsAbsent = Set(kustomize?["kindsAbsentFromBuiltinSchema"]?.listValue?.compactMap(\.stringValue) ?? [])
-        kustomizeMergeListsMissing = Set(kustomize?["mergeListsMissingFromBuiltinSchema"]?.listValue?.compactMap(\.stringValue) ?? [])
-        kustomizePatchStrategyRemoved = Set(
+        let kustomizeKindsAbsent = Set(kustomize?["kindsAbsentFromBuiltinSchema"]?.listValue?.compactMap(\.stringValue) ?? [])
+        let kustomizeMergeListsMissing = Set(kustomize?["mergeListsMissingFromBuiltinSchema"]?.listValue?.compactMap(\.stringValue) ?? [])
+        let kustomizePatchStrategyRemoved = Set(
             kustomize?["patchMetadataDifferences"]?.listValue?.compactMap { entry -> String? in
                 guard let field = entry["field"]?.stringValue, entry["kustomizeSchema"]?.listValue?.first == .null else { return nil }
                 return field
             } ?? [])
+        storage = Storage(
+            types: types, kinds: kinds, clusterScoped: clusterScoped, kustomizeKindsAbsent: kustomizeKindsAbsent,
+            kustomizeMergeListsMissing: kustomizeMergeListsMissing, kustomizePatchStrategyRemoved: kustomizePatchStrategyRemoved)
     }
 
     /// The type name of a kind's objects: `apps/v1` + `Deployment` → `apps/v1.Deployment`.

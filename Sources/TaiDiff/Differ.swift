@@ -154,18 +154,50 @@ public struct Differ: Sendable {
             autoscaled.insert("\(kind)/\(scaler[path: ["metadata", "namespace"]]?.stringValue ?? "")/\(target)")
         }
 
+        // Live objects by kind, namespace and name.
+        var liveIndex: [String: Value] = [:]
+        for (group, objects) in live {
+            for object in objects { liveIndex[group + "/" + (object[path: ["metadata", "name"]]?.stringValue ?? "")] = object }
+        }
         var desiredKeys: Set<String> = []
+        var work: [(desired: Value, live: Value?, item: Item)] = []
         for item in items {
             desiredKeys.insert(Self.key(item.resource, item.namespace, item.name))
             var desired = IgnoreRule.strip(item.desired, rules: options.ignore)
-            let liveObject = live["\(item.resource.apiVersion)/\(item.resource.kind)/\(item.namespace ?? "")"]?.first {
-                $0[path: ["metadata", "name"]]?.stringValue == item.name
-            }
+            let liveObject = liveIndex["\(item.resource.apiVersion)/\(item.resource.kind)/\(item.namespace ?? "")/\(item.name)"]
             if autoscaled.contains("\(item.resource.kind)/\(item.namespace ?? "")/\(item.name)") {
                 // The autoscaler's count stands: applying it unchanged keeps ownership without resetting it.
                 if let replicas = liveObject?[path: ["spec", "replicas"]] { desired.set(path: ["spec", "replicas"], to: replicas) } else { desired["spec"]?["replicas"] = nil }
             }
-            report.append(try await compare(desired: desired, live: liveObject, resource: item.resource, namespace: item.namespace, name: item.name, options: options))
+            work.append((desired, liveObject, item))
+        }
+        // Objects are compared in parallel (bounded), results kept in input order.
+        let differ = self
+        let limit = max(client.settings.maxParallel, 1)
+        let chunk = max(1, (work.count + limit - 1) / limit)
+        do {
+            let results = try await withThrowingTaskGroup(of: (Int, [ObjectDiff]).self) { group in
+                for (index, start) in stride(from: 0, to: work.count, by: chunk).enumerated() {
+                    let slice = Array(work[start..<min(start + chunk, work.count)])
+                    group.addTask {
+                        var out: [ObjectDiff] = []
+                        for entry in slice {
+                            out.append(try await differ.compare(
+                                desired: entry.desired, live: entry.live, resource: entry.item.resource, namespace: entry.item.namespace,
+                                name: entry.item.name, options: options))
+                        }
+                        return (index, out)
+                    }
+                }
+                var parts: [(Int, [ObjectDiff])] = []
+                for try await part in group { parts.append(part) }
+                return parts.sorted { $0.0 < $1.0 }.flatMap(\.1)
+            }
+            report += results
+        } catch let error as DiffError {
+            throw error
+        } catch {
+            throw .input("\(error)")
         }
 
         if let inventory = options.inventory {
@@ -274,7 +306,7 @@ public struct Differ: Sendable {
                 throw .kube(error)
             }
         } else {
-            let outcome = ServerSideApply.apply(desired, to: live, manager: options.fieldManager, force: true, type: type, apiVersion: resource.apiVersion, time: "")
+            let outcome = ServerSideApply.apply(desired, to: live, manager: options.fieldManager, force: true, type: type, apiVersion: resource.apiVersion, time: "", detectConflicts: false)
             // The server defaults again after the merge: a removed field with a default comes back
             // as that default (dropping spec.replicas resets it to 1). Nothing else is defaulted
             // here: the live object already went through the server.
@@ -290,6 +322,12 @@ public struct Differ: Sendable {
                 removed.append(path)
             }
             predicted = object
+        }
+        // Most objects are in sync: check that without building the compared copies.
+        if Self.sameContent(live, predicted) {
+            diff.live = live
+            diff.predicted = live
+            return diff
         }
         let before = Self.comparable(live)
         let after = Self.comparable(predicted)
@@ -322,6 +360,39 @@ public struct Differ: Sendable {
         }
         diff.verdict = diff.changes.isEmpty ? .inSync : .drifted
         return diff
+    }
+
+    /// Whether two versions of an object are equal as ``comparable(_:)`` would make them.
+    static func sameContent(_ a: Value, _ b: Value) -> Bool {
+        guard case .map(let x) = a, case .map(let y) = b else { return a == b }
+        let skipped: Set<String> = ["managedFields", "resourceVersion", "generation", "uid", "creationTimestamp", "selfLink"]
+        for key in Set(x.keys).union(y.keys) where key != "status" {
+            if key == "metadata" {
+                guard case .map(let m) = x[key] ?? .emptyMap, case .map(let n) = y[key] ?? .emptyMap else { return false }
+                for k in Set(m.keys).union(n.keys) where !skipped.contains(k) {
+                    if !equalIgnoringNullTimestamps(m[k], n[k]) { return false }
+                }
+            } else if !equalIgnoringNullTimestamps(x[key], y[key]) {
+                return false
+            }
+        }
+        return true
+    }
+
+    static func equalIgnoringNullTimestamps(_ a: Value?, _ b: Value?) -> Bool {
+        switch (a, b) {
+        case (.map(let x)?, .map(let y)?):
+            for key in Set(x.keys).union(y.keys) {
+                let u = x[key], v = y[key]
+                if key == "creationTimestamp", (u == nil || u == .null), (v == nil || v == .null) { continue }
+                if !equalIgnoringNullTimestamps(u, v) { return false }
+            }
+            return true
+        case (.list(let x)?, .list(let y)?):
+            return x.count == y.count && zip(x, y).allSatisfy { equalIgnoringNullTimestamps($0, $1) }
+        default:
+            return a == b
+        }
     }
 
     static func isMap(_ value: Value?) -> Bool {

@@ -10,6 +10,11 @@ public enum Quantity {
 
     /// The canonical text of a quantity, or nil if the text is not a quantity.
     public static func canonical(_ text: String) -> String? {
+        canonicalWithIntegers(text) ?? canonicalExact(text)
+    }
+
+    /// ``canonical(_:)`` computed with Decimal, for any size.
+    static func canonicalExact(_ text: String) -> String? {
         guard let (value, format) = parse(text) else { return nil }
         // Round up to milli units.
         var v = value
@@ -82,5 +87,78 @@ public enum Quantity {
             return (number * pow10(e), .decimalExponent)
         }
         return nil
+    }
+
+    /// The same as ``canonical(_:)`` in integer arithmetic, for the decimal and binary forms
+    /// whose value fits in 64 bits (nearly all); nil to take the exact Decimal path.
+    static func canonicalWithIntegers(_ text: String) -> String? {
+        let utf8 = Array(text.utf8)
+        var i = 0
+        var mantissa: Int64 = 0
+        var fractionDigits = 0
+        var seenDot = false
+        var digits = 0
+        while i < utf8.count {
+            let c = utf8[i]
+            if c >= 48 && c <= 57 {
+                let (m, o1) = mantissa.multipliedReportingOverflow(by: 10)
+                let (n, o2) = m.addingReportingOverflow(Int64(c - 48))
+                if o1 || o2 { return nil }
+                mantissa = n
+                digits += 1
+                if seenDot { fractionDigits += 1 }
+            } else if c == UInt8(ascii: "."), !seenDot {
+                seenDot = true
+            } else {
+                break
+            }
+            i += 1
+        }
+        guard digits > 0 else { return nil }
+        let suffix = String(decoding: utf8[i...], as: UTF8.self)
+        func pow10(_ n: Int) -> Int64? {
+            var r: Int64 = 1
+            for _ in 0..<n {
+                let (x, o) = r.multipliedReportingOverflow(by: 10)
+                if o { return nil }
+                r = x
+            }
+            return r
+        }
+        if let (_, power) = binarySuffixes.first(where: { $0.0 == suffix }) {
+            guard let divisor = pow10(fractionDigits), power < 62 else { return nil }
+            let (bytesTimes, o) = mantissa.multipliedReportingOverflow(by: Int64(1) << power)
+            guard !o, bytesTimes % divisor == 0 else { return nil }
+            var bytes = bytesTimes / divisor
+            if bytes == 0 { return "0" }
+            guard bytes >= 1024 else { return "\(bytes)" }
+            var k = 0
+            while k < 6, bytes % 1024 == 0, bytes / 1024 >= 1 { bytes /= 1024; k += 1 }
+            return "\(bytes)\(k == 0 ? "" : binarySuffixes[k - 1].0)"
+        }
+        guard let (_, exponent) = decimalSuffixes.first(where: { $0.0 == suffix }) else { return nil }
+        // The value in milli units, rounded up.
+        let shift = exponent + 3 - fractionDigits
+        var milli: Int64
+        if shift >= 0 {
+            guard let factor = pow10(shift) else { return nil }
+            let (x, o) = mantissa.multipliedReportingOverflow(by: factor)
+            if o { return nil }
+            milli = x
+        } else {
+            guard let divisor = pow10(-shift) else { return nil }
+            milli = mantissa / divisor + (mantissa % divisor == 0 ? 0 : 1)
+        }
+        if milli == 0 { return "0" }
+        var best = (milli, "m")
+        var scale: Int64 = 1000
+        for (suffix, exp) in decimalSuffixes where exp >= 0 {
+            _ = exp
+            if milli % scale == 0 { best = (milli / scale, suffix) } else { break }
+            let (next, o) = scale.multipliedReportingOverflow(by: 1000)
+            if o { break }
+            scale = next
+        }
+        return "\(best.0)\(best.1)"
     }
 }

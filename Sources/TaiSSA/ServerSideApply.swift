@@ -288,7 +288,8 @@ public enum ServerSideApply {
     }
 
     public static func apply(
-        _ applied: Value, to live: Value, manager: String, force: Bool, type: TypeRef, apiVersion: String, time: String
+        _ applied: Value, to live: Value, manager: String, force: Bool, type: TypeRef, apiVersion: String, time: String,
+        detectConflicts: Bool = true
     ) -> Outcome {
         let trackedApplied = normalizedApplied(applied)
         let appliedSet = FieldSets.of(trackedApplied, type: type)
@@ -296,7 +297,7 @@ public enum ServerSideApply {
         func isOwn(_ entry: ManagedFieldsEntry) -> Bool { entry.manager == manager && entry.operation == "Apply" && entry.subresource == nil }
         let previous = entries.first(where: isOwn)?.fields ?? FieldSet()
         var conflicts: [(manager: ManagedFieldsEntry, path: FieldPath)] = []
-        for path in appliedSet.paths {
+        for path in appliedSet.paths where detectConflicts {
             let liveValue = value(at: path, in: live, type: type)
             let newValue = value(at: path, in: trackedApplied, type: type)
             guard let liveValue, liveValue != newValue, !isContainer(newValue) else { continue }

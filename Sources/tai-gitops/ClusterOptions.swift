@@ -18,10 +18,10 @@ struct ClusterOptions: ParsableArguments {
     var namespace: String?
 
     @Option(help: "Requests per second to the API server (client-side rate limit).")
-    var qps: Double = 100
+    var qps: Double = 200
 
     @Option(help: "Burst allowed above --qps.")
-    var burst: Int = 200
+    var burst: Int = 400
 
     /// Resolves the cluster: the kubeconfig, else (in a pod) the service account.
     func clusterConfig(preferredContext: String?) throws(KubeError) -> ClusterConfig {

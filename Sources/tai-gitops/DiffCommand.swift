@@ -48,10 +48,13 @@ struct DiffCommand: AsyncParsableCommand {
     func run() async throws {
         do {
             let target = try EnvironmentTarget(environment, repo: repo)
-            let objects = try target.render()
             let rules = try target.ignoreRules()
             let config = try cluster.clusterConfig(preferredContext: target.context)
             let client = KubeClient(config: config, settings: cluster.clientSettings)
+            // Discovery runs while the environment renders.
+            let discovery = Task { try? await client.discover() }
+            let objects = try target.render()
+            await discovery.value
             let inventory = Inventory(environment: target.name, namespace: target.inventoryNamespace(objects, fallback: config.namespace))
             let report = try await Differ(client: client).diff(
                 objects, options: DiffOptions(fieldManager: fieldManager, serverSide: serverSide, ignore: rules, inventory: inventory))
