@@ -92,11 +92,13 @@ let package = Package(
             dependencies: ["TaiCore", "TaiYAML", "TaiSSA", "TaiKube", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings),
 
+        .target(name: "TaiApply", dependencies: ["TaiCore", "TaiKube", "TaiDiff"], swiftSettings: swiftSettings),
+
         // MARK: Command line
         .executableTarget(
             name: "tai-gitops",
             dependencies: [
-                "TaiCore", "TaiYAML", "TaiRender", "ClusterEmulator", "TaiKube", "TaiDiff",
+                "TaiCore", "TaiYAML", "TaiRender", "ClusterEmulator", "TaiKube", "TaiDiff", "TaiApply",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

@@ -50,6 +50,12 @@ public struct ObjectDiff: Sendable {
     /// The live object and what it would become, as compared (server metadata and status removed).
     public var live: Value?
     public var predicted: Value?
+    /// The live object as read (managedFields included), when it exists.
+    public var liveObject: Value?
+    /// The desired object as compared (labelled, namespaced), for what applies it.
+    public var desired: Value?
+    /// An HPA or ScaledObject targets this workload: its replicas are the autoscaler's.
+    public var autoscaled = false
 
     public var id: String { "\(kind) \(namespace.map { $0 + "/" } ?? "")\(name)" }
 }
@@ -59,6 +65,8 @@ public struct DiffReport: Sendable {
     public var objects: [ObjectDiff]
     public var requests: Int
     public var seconds: Double
+    /// The environment's inventory parent as found in the cluster.
+    public var inventoryParent: Value?
 
     public func count(_ verdict: Verdict) -> Int { objects.filter { $0.verdict == verdict }.count }
     public var hasDrift: Bool { objects.contains { $0.verdict != .inSync } }
@@ -117,7 +125,10 @@ public struct Differ: Sendable {
             } catch {
                 let group = apiVersion.contains("/") ? String(apiVersion.split(separator: "/")[0]) : ""
                 if case .unknownKind = error, pendingCRDKinds.contains("\(group)/\(kind)") {
-                    report.append(ObjectDiff(apiVersion: apiVersion, kind: kind, namespace: object[path: ["metadata", "namespace"]]?.stringValue, name: name, verdict: .create, changes: [], live: nil, predicted: object))
+                    if let inventory = options.inventory { object = inventory.labelled(object) }
+                    var pending = ObjectDiff(apiVersion: apiVersion, kind: kind, namespace: object[path: ["metadata", "namespace"]]?.stringValue, name: name, verdict: .create, changes: [], live: nil, predicted: object)
+                    pending.desired = object
+                    report.append(pending)
                     continue
                 }
                 throw .kube(error)
@@ -142,6 +153,30 @@ public struct Differ: Sendable {
         for resource in autoscalerKinds {
             for ns in autoscalerNamespaces { groups["\(resource.apiVersion)/\(resource.kind)/\(ns)"] = (resource, ns) }
         }
+        // The inventory: its kinds and namespaces are listed too (members the environment dropped).
+        var parent: Value?
+        if let inventory = options.inventory {
+            do {
+                let cm = try await client.resource(apiVersion: "v1", kind: "ConfigMap")
+                parent = try await client.get(cm, namespace: inventory.namespace, name: inventory.parentName)
+            } catch {
+                throw .kube(error)
+            }
+            if let parent {
+                let kinds = (parent[path: ["metadata", "annotations", Inventory.groupKindsAnnotation]]?.stringValue ?? "").split(separator: ",").map(String.init)
+                let extraNamespaces = (parent[path: ["metadata", "annotations", Inventory.namespacesAnnotation]]?.stringValue ?? "").split(separator: ",").map(String.init)
+                let namespaces = Set([inventory.namespace] + extraNamespaces + items.compactMap(\.namespace))
+                for gk in kinds {
+                    let parts = gk.split(separator: ".", maxSplits: 1).map(String.init)
+                    guard let resource = await client.resources(group: parts.count > 1 ? parts[1] : "", kind: parts[0]) else { continue }
+                    if resource.namespaced {
+                        for ns in namespaces { groups["\(resource.apiVersion)/\(resource.kind)/\(ns)"] = (resource, ns) }
+                    } else {
+                        groups["\(resource.apiVersion)/\(resource.kind)/"] = (resource, nil)
+                    }
+                }
+            }
+        }
         let live = try await listAll(Array(groups.values))
 
         // Workloads whose replicas an autoscaler owns (declared in git or found in the cluster).
@@ -160,16 +195,17 @@ public struct Differ: Sendable {
             for object in objects { liveIndex[group + "/" + (object[path: ["metadata", "name"]]?.stringValue ?? "")] = object }
         }
         var desiredKeys: Set<String> = []
-        var work: [(desired: Value, live: Value?, item: Item)] = []
+        var work: [(desired: Value, live: Value?, item: Item, autoscaled: Bool)] = []
         for item in items {
             desiredKeys.insert(Self.key(item.resource, item.namespace, item.name))
             var desired = IgnoreRule.strip(item.desired, rules: options.ignore)
             let liveObject = liveIndex["\(item.resource.apiVersion)/\(item.resource.kind)/\(item.namespace ?? "")/\(item.name)"]
-            if autoscaled.contains("\(item.resource.kind)/\(item.namespace ?? "")/\(item.name)") {
+            let isAutoscaled = autoscaled.contains("\(item.resource.kind)/\(item.namespace ?? "")/\(item.name)")
+            if isAutoscaled {
                 // The autoscaler's count stands: applying it unchanged keeps ownership without resetting it.
                 if let replicas = liveObject?[path: ["spec", "replicas"]] { desired.set(path: ["spec", "replicas"], to: replicas) } else { desired["spec"]?["replicas"] = nil }
             }
-            work.append((desired, liveObject, item))
+            work.append((desired, liveObject, item, isAutoscaled))
         }
         // Objects are compared in parallel (bounded), results kept in input order.
         let differ = self
@@ -182,9 +218,13 @@ public struct Differ: Sendable {
                     group.addTask {
                         var out: [ObjectDiff] = []
                         for entry in slice {
-                            out.append(try await differ.compare(
+                            var result = try await differ.compare(
                                 desired: entry.desired, live: entry.live, resource: entry.item.resource, namespace: entry.item.namespace,
-                                name: entry.item.name, options: options))
+                                name: entry.item.name, options: options)
+                            result.liveObject = entry.live
+                            result.desired = entry.item.desired
+                            result.autoscaled = entry.autoscaled
+                            out.append(result)
                         }
                         return (index, out)
                     }
@@ -200,13 +240,13 @@ public struct Differ: Sendable {
             throw .input("\(error)")
         }
 
-        if let inventory = options.inventory {
-            report += try await pruneCandidates(inventory, desiredKeys: desiredKeys)
+        if let inventory = options.inventory, parent != nil {
+            report += pruneCandidates(inventory, live: live, groups: groups, desiredKeys: desiredKeys)
         }
         let elapsed = ContinuousClock.now - start
         return DiffReport(
             objects: report, requests: client.requestCount - requestsBefore,
-            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, inventoryParent: parent)
     }
 
     static func key(_ resource: APIResource, _ namespace: String?, _ name: String) -> String {
@@ -243,45 +283,20 @@ public struct Differ: Sendable {
     }
 
     /// Members of the environment's inventory that the desired set no longer has.
-    private func pruneCandidates(_ inventory: Inventory, desiredKeys: Set<String>) async throws(DiffError) -> [ObjectDiff] {
-        let parent: Value?
-        do {
-            let cm = try await client.resource(apiVersion: "v1", kind: "ConfigMap")
-            parent = try await client.get(cm, namespace: inventory.namespace, name: inventory.parentName)
-        } catch {
-            throw .kube(error)
-        }
-        guard let parent else { return [] }
-        let kinds = (parent[path: ["metadata", "annotations", Inventory.groupKindsAnnotation]]?.stringValue ?? "").split(separator: ",").map(String.init)
+    /// Listed objects labelled as members of the inventory that the desired set no longer has.
+    private func pruneCandidates(_ inventory: Inventory, live: [String: [Value]], groups: [String: (APIResource, String?)], desiredKeys: Set<String>) -> [ObjectDiff] {
         var result: [ObjectDiff] = []
-        let resources: [APIResource]
-        do {
-            try await client.discover()
-            var found: [APIResource] = []
-            for gk in kinds {
-                let parts = gk.split(separator: ".", maxSplits: 1).map(String.init)
-                let kind = parts[0]
-                let group = parts.count > 1 ? parts[1] : ""
-                if let r = await client.resources(group: group, kind: kind) { found.append(r) }
-            }
-            resources = found
-        } catch {
-            throw .kube(error)
-        }
-        for resource in resources {
-            let members: [Value]
-            do {
-                members = try await client.list(resource, namespace: nil, labelSelector: "\(Inventory.partOfLabel)=\(inventory.id)")
-            } catch {
-                throw .kube(error)
-            }
-            for member in members {
+        for (key, objects) in live.sorted(by: { $0.key < $1.key }) {
+            guard let (resource, _) = groups[key] else { continue }
+            for member in objects where member[path: ["metadata", "labels", Inventory.partOfLabel]]?.stringValue == inventory.id {
                 let name = member[path: ["metadata", "name"]]?.stringValue ?? ""
                 let namespace = resource.namespaced ? member[path: ["metadata", "namespace"]]?.stringValue : nil
                 guard !desiredKeys.contains(Self.key(resource, namespace, name)) else { continue }
-                result.append(ObjectDiff(
+                var candidate = ObjectDiff(
                     apiVersion: resource.apiVersion, kind: resource.kind, namespace: namespace, name: name, verdict: .prune,
-                    changes: [], live: Self.comparable(member), predicted: nil))
+                    changes: [], live: Self.comparable(member), predicted: nil)
+                candidate.liveObject = member
+                result.append(candidate)
             }
         }
         return result

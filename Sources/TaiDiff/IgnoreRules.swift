@@ -84,6 +84,9 @@ public struct IgnoreRule: Sendable, Equatable {
         return true
     }
 
+    /// Removes the ignored fields from an object (a desired object, before it is applied).
+    public static func stripping(_ object: Value, rules: [IgnoreRule]) -> Value { strip(object, rules: rules) }
+
     /// Removes the ignored fields from an object (a desired object, before it is compared).
     static func strip(_ object: Value, rules: [IgnoreRule]) -> Value {
         var object = object

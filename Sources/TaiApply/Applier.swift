@@ -1,0 +1,377 @@
+import Foundation
+import TaiCore
+import TaiDiff
+import TaiKube
+
+/// What an apply does, and how carefully.
+public struct ApplyOptions: Sendable {
+    public var fieldManager: String
+    /// Send every write with `dryRun=All`: nothing changes.
+    public var dryRun: Bool
+    /// Delete inventory members the environment no longer declares.
+    public var prune: Bool
+    /// Wait for every object to be healthy (rollouts done, claims bound, CRDs established).
+    public var wait: Bool
+    public var timeout: Duration
+    /// Take over fields other managers own instead of failing on the conflict.
+    public var forceConflicts: Bool
+    /// Delete and recreate an object whose immutable fields changed.
+    public var replaceImmutable: Bool
+    /// The largest share of the inventory a prune may delete without `allowLargePrune`.
+    public var maxPruneFraction: Double
+    public var allowLargePrune: Bool
+    /// Allow pruning Namespaces, PersistentVolumeClaims, StatefulSets and CRDs.
+    public var allowDangerousPrune: Bool
+    public var ignore: [IgnoreRule]
+    public var inventory: Inventory
+
+    public init(
+        inventory: Inventory, fieldManager: String = "tai-gitops", dryRun: Bool = false, prune: Bool = false, wait: Bool = false,
+        timeout: Duration = .seconds(300), forceConflicts: Bool = false, replaceImmutable: Bool = false, maxPruneFraction: Double = 0.25,
+        allowLargePrune: Bool = false, allowDangerousPrune: Bool = false, ignore: [IgnoreRule] = []
+    ) {
+        self.inventory = inventory
+        self.fieldManager = fieldManager
+        self.dryRun = dryRun
+        self.prune = prune
+        self.wait = wait
+        self.timeout = timeout
+        self.forceConflicts = forceConflicts
+        self.replaceImmutable = replaceImmutable
+        self.maxPruneFraction = maxPruneFraction
+        self.allowLargePrune = allowLargePrune
+        self.allowDangerousPrune = allowDangerousPrune
+        self.ignore = ignore
+    }
+}
+
+/// What happened to one object.
+public enum Action: String, Sendable {
+    case created, configured, unchanged, deleted, skipped, failed
+}
+
+public struct ObjectResult: Sendable {
+    public var apiVersion: String
+    public var kind: String
+    public var namespace: String?
+    public var name: String
+    public var action: Action
+    public var message: String?
+    public var health: Health?
+
+    /// kubectl's way of naming it: `deployment.apps/tai-api`.
+    public var reference: String {
+        let group = apiVersion.contains("/") ? String(apiVersion.split(separator: "/")[0]) : ""
+        return "\(kind.lowercased())\(group.isEmpty ? "" : "." + group)/\(name)"
+    }
+}
+
+/// The outcome of an apply run.
+public struct ApplyReport: Sendable {
+    public var results: [ObjectResult]
+    /// Why a prune was not done (guard, failures), if it was wanted.
+    public var pruneSkipped: String?
+    public var writes: Int
+    public var requests: Int
+    public var seconds: Double
+
+    public func count(_ action: Action) -> Int { results.filter { $0.action == action }.count }
+    public var unhealthy: [ObjectResult] { results.filter { $0.health != nil && $0.health != .current } }
+    public var succeeded: Bool { count(.failed) == 0 && pruneSkipped == nil && unhealthy.isEmpty }
+}
+
+/// Makes the cluster equal to the rendered environment: server-side apply of what differs, in
+/// dependency order, prune by inventory behind a blast-radius guard, then health.
+public struct Applier: Sendable {
+    public let client: KubeClient
+
+    public init(client: KubeClient) { self.client = client }
+
+    public func apply(
+        _ objects: [Value], options: ApplyOptions, progress: @escaping @Sendable (ObjectResult) -> Void = { _ in }
+    ) async throws(DiffError) -> ApplyReport {
+        let start = ContinuousClock.now
+        let requestsBefore = client.requestCount
+        let writes = Counter()
+        let inventory = options.inventory
+        let desired = objects.map(inventory.labelled)
+        let diff = try await Differ(client: client).diff(
+            desired, options: DiffOptions(fieldManager: options.fieldManager, ignore: options.ignore, inventory: inventory))
+        var results: [ObjectResult] = []
+        var failed = false
+
+        // Apply stage by stage; within a stage, in parallel.
+        let byStage = Dictionary(grouping: diff.objects.filter { $0.verdict != .prune }) { Stage.of(apiVersion: $0.apiVersion, kind: $0.kind) }
+        var parentWritten = false
+        var applied: [ObjectResult] = []
+        for stage in Stage.allCases {
+            if stage > .namespaces && !parentWritten {
+                // The inventory first lists everything it may hold (old and new kinds), so a run that
+                // stops half way still knows what it owns.
+                try await writeParent(diff: diff, desired: desired, options: options, union: true, writes: writes)
+                parentWritten = true
+            }
+            guard let items = byStage[stage], !items.isEmpty else { continue }
+            let stageResults = await withTaskGroup(of: ObjectResult.self) { group in
+                var out: [ObjectResult] = []
+                var pending = items[...]
+                func launch() {
+                    guard let item = pending.popFirst() else { return }
+                    group.addTask { await self.applyOne(item, options: options, writes: writes) }
+                }
+                for _ in 0..<max(client.settings.maxParallel, 1) { launch() }
+                while let result = await group.next() {
+                    progress(result)
+                    out.append(result)
+                    launch()
+                }
+                return out
+            }
+            results += stageResults
+            applied += stageResults.filter { $0.action == .created || $0.action == .configured }
+            if stageResults.contains(where: { $0.action == .failed }) { failed = true }
+            let newCRDs = stageResults.filter { $0.action == .created || $0.action == .configured }
+            if stage == .crds, !options.dryRun, !newCRDs.isEmpty {
+                await waitForCRDs(newCRDs, timeout: options.timeout)
+                try? await client.discover()  // the kinds these CRDs registered
+            }
+        }
+
+        // Prune: only after a complete, successful apply, and within the guard.
+        var pruneSkipped: String?
+        let candidates = diff.objects.filter { $0.verdict == .prune }
+        if options.prune && !candidates.isEmpty {
+            if failed {
+                pruneSkipped = "prune skipped: \(results.filter { $0.action == .failed }.count) object(s) failed to apply; nothing is deleted after a partial apply"
+            } else if let refusal = guardPrune(candidates, inventorySize: candidates.count + desired.count, options: options) {
+                pruneSkipped = refusal
+            } else {
+                for candidate in candidates.sorted(by: { Stage.of(apiVersion: $0.apiVersion, kind: $0.kind) > Stage.of(apiVersion: $1.apiVersion, kind: $1.kind) }) {
+                    var result = ObjectResult(apiVersion: candidate.apiVersion, kind: candidate.kind, namespace: candidate.namespace, name: candidate.name, action: .deleted)
+                    do {
+                        let resource = try await client.resource(apiVersion: candidate.apiVersion, kind: candidate.kind)
+                        if !options.dryRun { writes.add() }
+                        try await client.delete(resource, namespace: candidate.namespace, name: candidate.name, dryRun: options.dryRun)
+                    } catch {
+                        result.action = .failed
+                        result.message = "delete: \(error)"
+                        failed = true
+                    }
+                    progress(result)
+                    results.append(result)
+                }
+            }
+        } else if !candidates.isEmpty {
+            for candidate in candidates {
+                let result = ObjectResult(
+                    apiVersion: candidate.apiVersion, kind: candidate.kind, namespace: candidate.namespace, name: candidate.name, action: .skipped,
+                    message: "no longer declared; --prune deletes it")
+                progress(result)
+                results.append(result)
+            }
+        }
+        if !failed && pruneSkipped == nil && (options.prune || candidates.isEmpty) {
+            try await writeParent(diff: diff, desired: desired, options: options, union: false, writes: writes)
+        }
+
+        if options.wait && !options.dryRun {
+            results = await waitForHealth(results, timeout: options.timeout, progress: progress)
+        }
+        let elapsed = ContinuousClock.now - start
+        return ApplyReport(
+            results: results, pruneSkipped: pruneSkipped, writes: writes.value, requests: client.requestCount - requestsBefore,
+            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    }
+
+    // MARK: One object
+
+    private func applyOne(_ item: ObjectDiff, options: ApplyOptions, writes: Counter) async -> ObjectResult {
+        var result = ObjectResult(apiVersion: item.apiVersion, kind: item.kind, namespace: item.namespace, name: item.name, action: .unchanged)
+        guard var object = item.desired else {
+            result.action = .failed
+            result.message = "no desired object"
+            return result
+        }
+        object = IgnoreRule.stripping(object, rules: options.ignore)
+        // An autoscaled workload's replicas are the autoscaler's: never applied. If tai-gitops owns
+        // them from before, hand them over first, so that dropping them does not reset the count
+        // (kubernetes/kubernetes#67135).
+        var handover = false
+        if item.autoscaled {
+            object["spec"]?["replicas"] = nil
+            if let live = item.liveObject, Self.appliedReplicas(live, manager: options.fieldManager) {
+                handover = true
+                if !options.dryRun {
+                    let keep: Value = [
+                        "apiVersion": .string(item.apiVersion), "kind": .string(item.kind),
+                        "metadata": ["name": .string(item.name), "namespace": .string(item.namespace ?? "default")],
+                        "spec": ["replicas": live[path: ["spec", "replicas"]] ?? 1],
+                    ]
+                    do {
+                        writes.add()
+                        _ = try await client.apply(keep, fieldManager: options.fieldManager + "-handover", force: true)
+                    } catch {
+                        result.action = .failed
+                        result.message = "handing spec.replicas over to the autoscaler: \(error)"
+                        return result
+                    }
+                }
+            }
+        }
+        guard item.verdict != .inSync || handover else { return result }
+        do {
+            if !options.dryRun { writes.add() }
+            _ = try await client.apply(object, fieldManager: options.fieldManager, force: options.forceConflicts, dryRun: options.dryRun)
+            result.action = item.verdict == .create ? .created : .configured
+            if handover { result.message = "spec.replicas handed over to the autoscaler" }
+        } catch {
+            result.action = .failed
+            result.message = describe(error, item: item, options: options)
+            if case .api(422, _, let message, _) = error, Self.isImmutable(message), options.replaceImmutable, !options.dryRun {
+                do {
+                    let resource = try await client.resource(apiVersion: item.apiVersion, kind: item.kind)
+                    writes.add()
+                    try await client.delete(resource, namespace: item.namespace, name: item.name)
+                    try await waitGone(resource, namespace: item.namespace, name: item.name)
+                    writes.add()
+                    _ = try await client.apply(object, fieldManager: options.fieldManager, force: options.forceConflicts)
+                    result.action = .configured
+                    result.message = "replaced: immutable fields changed (\(Self.immutableField(message)))"
+                } catch {
+                    result.message = "replacing after an immutable-field change failed: \(error)"
+                }
+            }
+        }
+        return result
+    }
+
+    static func appliedReplicas(_ live: Value, manager: String) -> Bool {
+        (live[path: ["metadata", "managedFields"]]?.listValue ?? []).contains { entry in
+            entry["manager"]?.stringValue == manager && entry["operation"] == "Apply"
+                && entry[path: ["fieldsV1", "f:spec", "f:replicas"]] != nil
+        }
+    }
+
+    static func isImmutable(_ message: String) -> Bool {
+        message.contains("field is immutable") || message.contains("updates to statefulset spec for fields other than") || message.contains("is immutable after creation")
+    }
+
+    /// `spec.selector` from `Deployment.apps "web" is invalid: spec.selector: Invalid value: …`.
+    static func immutableField(_ message: String) -> String {
+        guard let range = message.range(of: " is invalid: ") else { return message }
+        let rest = message[range.upperBound...]
+        return String(rest.prefix { $0 != ":" })
+    }
+
+    private func describe(_ error: KubeError, item: ObjectDiff, options: ApplyOptions) -> String {
+        switch error {
+        case .api(409, _, let message, _):
+            return "\(message) — another field manager owns these fields; --force-conflicts takes them over"
+        case .api(422, _, let message, _) where Self.isImmutable(message):
+            return "immutable field \(Self.immutableField(message)) changed: \(message) — --replace-immutable deletes and recreates the object"
+        default:
+            return error.description
+        }
+    }
+
+    private func waitGone(_ resource: APIResource, namespace: String?, name: String) async throws(KubeError) {
+        for _ in 0..<600 {
+            if try await client.get(resource, namespace: namespace, name: name) == nil { return }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    // MARK: Inventory and prune
+
+    private func writeParent(diff: DiffReport, desired: [Value], options: ApplyOptions, union: Bool, writes: Counter) async throws(DiffError) {
+        var kinds = Set(desired.map { Inventory.groupKind(apiVersion: $0["apiVersion"]?.stringValue ?? "", kind: $0["kind"]?.stringValue ?? "") })
+        var namespaces = Set(desired.compactMap { $0[path: ["metadata", "namespace"]]?.stringValue })
+        if union, let parent = diff.inventoryParent {
+            kinds.formUnion((parent[path: ["metadata", "annotations", Inventory.groupKindsAnnotation]]?.stringValue ?? "").split(separator: ",").map(String.init))
+            namespaces.formUnion((parent[path: ["metadata", "annotations", Inventory.namespacesAnnotation]]?.stringValue ?? "").split(separator: ",").map(String.init))
+        }
+        let parent = options.inventory.parent(groupKinds: Array(kinds), namespaces: Array(namespaces))
+        if let existing = diff.inventoryParent,
+            existing[path: ["metadata", "annotations", Inventory.groupKindsAnnotation]] == parent[path: ["metadata", "annotations", Inventory.groupKindsAnnotation]],
+            existing[path: ["metadata", "annotations", Inventory.namespacesAnnotation]] == parent[path: ["metadata", "annotations", Inventory.namespacesAnnotation]]
+        {
+            return
+        }
+        do {
+            if !options.dryRun { writes.add() }
+            _ = try await client.apply(parent, fieldManager: options.fieldManager, force: true, dryRun: options.dryRun)
+        } catch {
+            if options.dryRun, case .api(404, _, _, _) = error { return }  // its namespace is only created by this run
+            throw .kube(error)
+        }
+    }
+
+    private func guardPrune(_ candidates: [ObjectDiff], inventorySize: Int, options: ApplyOptions) -> String? {
+        let dangerous = candidates.filter { ["Namespace", "PersistentVolumeClaim", "StatefulSet", "CustomResourceDefinition"].contains($0.kind) }
+        if !dangerous.isEmpty && !options.allowDangerousPrune {
+            return "prune refused: it would delete \(dangerous.map(\.id).joined(separator: ", ")) (Namespaces, PersistentVolumeClaims, StatefulSets and CRDs hold data); --allow-dangerous-prune permits it"
+        }
+        let share = inventorySize == 0 ? 0 : Double(candidates.count) / Double(inventorySize)
+        if share > options.maxPruneFraction && !options.allowLargePrune {
+            return "prune refused: it would delete \(candidates.count) of \(inventorySize) inventory objects (\(Int(share * 100))% > \(Int(options.maxPruneFraction * 100))%); --allow-large-prune permits it"
+        }
+        return nil
+    }
+
+    // MARK: Health
+
+    private func waitForCRDs(_ results: [ObjectResult], timeout: Duration) async {
+        guard let resource = try? await client.resource(apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition") else { return }
+        let deadline = ContinuousClock.now + timeout
+        for result in results {
+            while ContinuousClock.now < deadline {
+                if let crd = try? await client.get(resource, namespace: nil, name: result.name), Health.of(crd).0 == .current { break }
+                try? await Task.sleep(for: .milliseconds(200))
+            }
+        }
+    }
+
+    private func waitForHealth(_ results: [ObjectResult], timeout: Duration, progress: @Sendable (ObjectResult) -> Void) async -> [ObjectResult] {
+        var results = results
+        let watched = results.indices.filter { results[$0].action != .failed && results[$0].action != .deleted && results[$0].action != .skipped }
+        let deadline = ContinuousClock.now + timeout
+        var pending = Set(watched)
+        var last: [Int: (Health, String?)] = [:]
+        while !pending.isEmpty {
+            for index in pending.sorted() {
+                let r = results[index]
+                guard let resource = try? await client.resource(apiVersion: r.apiVersion, kind: r.kind),
+                    let live = try? await client.get(resource, namespace: r.namespace, name: r.name)
+                else { continue }
+                let (health, reason) = Health.of(live)
+                last[index] = (health, reason)
+                if health != .inProgress {
+                    results[index].health = health
+                    if health == .failed { results[index].message = reason }
+                    pending.remove(index)
+                    if health == .failed || Self.interesting(r.kind) { progress(results[index]) }
+                }
+            }
+            if pending.isEmpty || ContinuousClock.now >= deadline { break }
+            try? await Task.sleep(for: .milliseconds(250))
+        }
+        for index in pending {
+            results[index].health = .inProgress
+            results[index].message = "not ready after the timeout: \(last[index]?.1 ?? "no status")"
+            progress(results[index])
+        }
+        return results
+    }
+
+    static func interesting(_ kind: String) -> Bool {
+        ["Deployment", "StatefulSet", "DaemonSet", "Job", "PersistentVolumeClaim", "CustomResourceDefinition"].contains(kind)
+    }
+}
+
+/// A thread-safe counter.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func add() { lock.lock(); count += 1; lock.unlock() }
+    var value: Int { lock.lock(); defer { lock.unlock() }; return count }
+}
