@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The main job: install what is missing, build tai-gitops, render the prod environment.
+# The main job: install what is missing, build tai-gitops, and run the demo of the whole loop on
+# an embedded cluster (apply dev and prod, drift by hand, attribution, healing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
-swift build -c release --product tai-gitops >&2   # build progress on stderr, the rendered YAML alone on stdout
-.build/release/tai-gitops build environments/prod
+swift build -c release --product tai-gitops >&2   # build progress on stderr, the demo on stdout
+.build/release/tai-gitops demo

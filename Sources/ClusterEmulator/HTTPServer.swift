@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -62,7 +63,15 @@ public final class EmulatorServer: Sendable {
         return "\(tls == nil ? "http" : "https")://\(address):\(port)"
     }
 
+    private let stopped = NIOLockedValueBox(false)
+
+    /// Stops serving (once; later calls do nothing).
     public func stop() async {
+        let first = stopped.withLockedValue { done -> Bool in
+            defer { done = true }
+            return !done
+        }
+        guard first else { return }
         try? await channel.close()
         try? await group.shutdownGracefully()
     }

@@ -11,6 +11,6 @@ struct TaiGitops: AsyncParsableCommand {
             This build offers render (build), drift (diff), apply, the Kubernetes API emulator (cluster) and a demo of the whole loop (demo); promotion and the agent arrive as they work end to end.
             """,
         version: "0.1.0",
-        subcommands: [Build.self, DiffCommand.self, ApplyCommand.self, ClusterCommand.self]
+        subcommands: [Build.self, DiffCommand.self, ApplyCommand.self, ClusterCommand.self, DemoCommand.self]
     )
 }
