@@ -122,7 +122,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "TaiDiffTests",
-            dependencies: ["TaiDiff", "TaiKube", "TaiSSA", "ClusterEmulator", "TaiRender", "TaiCore", "TaiYAML", "TaiTesting"],
+            dependencies: ["TaiDiff", "TaiApply", "TaiKube", "TaiSSA", "ClusterEmulator", "TaiRender", "TaiCore", "TaiYAML", "TaiTesting"],
             swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["TaiTesting"], swiftSettings: swiftSettings),
     ]

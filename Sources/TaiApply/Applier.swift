@@ -100,6 +100,8 @@ public struct Applier: Sendable {
         var results: [ObjectResult] = []
         var failed = false
 
+        // Namespaces this run creates (a dry run cannot validate objects in them).
+        let creatingNamespaces = Set(diff.objects.filter { $0.kind == "Namespace" && $0.verdict == .create }.map(\.name))
         // Apply stage by stage; within a stage, in parallel.
         let byStage = Dictionary(grouping: diff.objects.filter { $0.verdict != .prune }) { Stage.of(apiVersion: $0.apiVersion, kind: $0.kind) }
         var parentWritten = false
@@ -117,7 +119,7 @@ public struct Applier: Sendable {
                 var pending = items[...]
                 func launch() {
                     guard let item = pending.popFirst() else { return }
-                    group.addTask { await self.applyOne(item, options: options, writes: writes) }
+                    group.addTask { await self.applyOne(item, options: options, writes: writes, creatingNamespaces: creatingNamespaces) }
                 }
                 for _ in 0..<max(client.settings.maxParallel, 1) { launch() }
                 while let result = await group.next() {
@@ -185,21 +187,35 @@ public struct Applier: Sendable {
 
     // MARK: One object
 
-    private func applyOne(_ item: ObjectDiff, options: ApplyOptions, writes: Counter) async -> ObjectResult {
+    private func applyOne(_ item: ObjectDiff, options: ApplyOptions, writes: Counter, creatingNamespaces: Set<String>) async -> ObjectResult {
         var result = ObjectResult(apiVersion: item.apiVersion, kind: item.kind, namespace: item.namespace, name: item.name, action: .unchanged)
         guard var object = item.desired else {
             result.action = .failed
             result.message = "no desired object"
             return result
         }
-        object = IgnoreRule.stripping(object, rules: options.ignore)
+        // Ignored fields are left to whoever else manages them, once the object exists; a new
+        // object is created whole.
+        if item.verdict != .create { object = IgnoreRule.stripping(object, rules: options.ignore) }
         // An autoscaled workload's replicas are the autoscaler's: never applied. If tai-gitops owns
         // them from before, hand them over first, so that dropping them does not reset the count
         // (kubernetes/kubernetes#67135).
         var handover = false
         if item.autoscaled {
+            if item.verdict == .create && !options.dryRun {
+                // A new workload starts with the declared count; then the count is handed over.
+                do {
+                    writes.add()
+                    _ = try await client.apply(object, fieldManager: options.fieldManager, force: options.forceConflicts)
+                } catch {
+                    result.action = .failed
+                    result.message = describe(error, item: item, options: options)
+                    return result
+                }
+            }
+            let live = item.verdict == .create ? object : item.liveObject
             object["spec"]?["replicas"] = nil
-            if let live = item.liveObject, Self.appliedReplicas(live, manager: options.fieldManager) {
+            if let live, item.verdict == .create || Self.appliedReplicas(live, manager: options.fieldManager) {
                 handover = true
                 if !options.dryRun {
                     let keep: Value = [
@@ -223,8 +239,15 @@ public struct Applier: Sendable {
             if !options.dryRun { writes.add() }
             _ = try await client.apply(object, fieldManager: options.fieldManager, force: options.forceConflicts, dryRun: options.dryRun)
             result.action = item.verdict == .create ? .created : .configured
-            if handover { result.message = "spec.replicas handed over to the autoscaler" }
+            if handover && item.verdict != .create { result.message = "spec.replicas handed over to the autoscaler" }
         } catch {
+            if options.dryRun, case .api(404, _, let message, _) = error, let ns = item.namespace, creatingNamespaces.contains(ns),
+                message.contains("namespaces \"\(ns)\" not found")
+            {
+                result.action = item.verdict == .create ? .created : .configured
+                result.message = "not validated by the server: its namespace is created by this run"
+                return result
+            }
             result.action = .failed
             result.message = describe(error, item: item, options: options)
             if case .api(422, _, let message, _) = error, Self.isImmutable(message), options.replaceImmutable, !options.dryRun {

@@ -144,14 +144,16 @@ public struct Differ: Sendable {
 
         // One LIST per kind and namespace.
         var groups: [String: (APIResource, String?)] = [:]
-        for item in items { groups["\(item.resource.apiVersion)/\(item.resource.kind)/\(item.namespace ?? "")"] = (item.resource, item.namespace) }
+        // Keyed by group and kind (not version): one LIST however many versions a CRD serves.
+        func groupKey(_ r: APIResource, _ ns: String?) -> String { "\(r.group)/\(r.kind)/\(ns ?? "")" }
+        for item in items where groups[groupKey(item.resource, item.namespace)] == nil { groups[groupKey(item.resource, item.namespace)] = (item.resource, item.namespace) }
         let autoscalerNamespaces = Set(items.compactMap(\.namespace))
         var autoscalerKinds: [APIResource] = []
         for (apiVersion, kind) in [("autoscaling/v2", "HorizontalPodAutoscaler"), ("keda.sh/v1alpha1", "ScaledObject")] {
             if let r = try? await client.resource(apiVersion: apiVersion, kind: kind) { autoscalerKinds.append(r) }
         }
         for resource in autoscalerKinds {
-            for ns in autoscalerNamespaces { groups["\(resource.apiVersion)/\(resource.kind)/\(ns)"] = (resource, ns) }
+            for ns in autoscalerNamespaces where groups[groupKey(resource, ns)] == nil { groups[groupKey(resource, ns)] = (resource, ns) }
         }
         // The inventory: its kinds and namespaces are listed too (members the environment dropped).
         var parent: Value?
@@ -170,9 +172,9 @@ public struct Differ: Sendable {
                     let parts = gk.split(separator: ".", maxSplits: 1).map(String.init)
                     guard let resource = await client.resources(group: parts.count > 1 ? parts[1] : "", kind: parts[0]) else { continue }
                     if resource.namespaced {
-                        for ns in namespaces { groups["\(resource.apiVersion)/\(resource.kind)/\(ns)"] = (resource, ns) }
+                        for ns in namespaces where groups[groupKey(resource, ns)] == nil { groups[groupKey(resource, ns)] = (resource, ns) }
                     } else {
-                        groups["\(resource.apiVersion)/\(resource.kind)/"] = (resource, nil)
+                        if groups[groupKey(resource, nil)] == nil { groups[groupKey(resource, nil)] = (resource, nil) }
                     }
                 }
             }
@@ -199,7 +201,7 @@ public struct Differ: Sendable {
         for item in items {
             desiredKeys.insert(Self.key(item.resource, item.namespace, item.name))
             var desired = IgnoreRule.strip(item.desired, rules: options.ignore)
-            let liveObject = liveIndex["\(item.resource.apiVersion)/\(item.resource.kind)/\(item.namespace ?? "")/\(item.name)"]
+            let liveObject = liveIndex["\(item.resource.group)/\(item.resource.kind)/\(item.namespace ?? "")/\(item.name)"]
             let isAutoscaled = autoscaled.contains("\(item.resource.kind)/\(item.namespace ?? "")/\(item.name)")
             if isAutoscaled {
                 // The autoscaler's count stands: applying it unchanged keeps ownership without resetting it.
@@ -265,7 +267,7 @@ public struct Differ: Sendable {
                     let (resource, namespace) = entry
                     group.addTask {
                         let items = try await client.list(resource, namespace: namespace)
-                        return ("\(resource.apiVersion)/\(resource.kind)/\(namespace ?? "")", items)
+                        return ("\(resource.group)/\(resource.kind)/\(namespace ?? "")", items)
                     }
                 }
                 for _ in 0..<limit { if let next = iterator.next() { add(next) } }

@@ -19,8 +19,10 @@ final class Harness: @unchecked Sendable {
         self.client = client
     }
 
-    static func start(faults: Faults = Faults(), settings: KubeClientSettings = KubeClientSettings()) async throws -> Harness {
-        let api = APIServer(cluster: Cluster())
+    static func start(
+        faults: Faults = Faults(), settings: KubeClientSettings = KubeClientSettings(), controllers: ControllerSettings = ControllerSettings()
+    ) async throws -> Harness {
+        let api = APIServer(cluster: Cluster(), controllers: controllers)
         api.bootstrap()
         let server = try await EmulatorServer.start(api: api, faults: faults)
         let client = KubeClient(config: ClusterConfig(server: server.url), settings: settings)
