@@ -23,48 +23,7 @@ printf '| N objects | tool | wall time | peak memory | API requests | verdict |\
 for N in "${SIZES[@]}"; do
   DIR="$WORK/bench-$N"
   mkdir -p "$DIR"
-  python3 - "$N" "$DIR" <<'PY'
-import sys, hashlib, base64
-n, out = int(sys.argv[1]), sys.argv[2]
-env = out.rstrip("/").split("/")[-1]
-ns = "bench"
-digest = hashlib.sha256(f"tai-gitops-{env}.{ns}.ConfigMap.".encode()).digest()
-ident = "applyset-" + base64.urlsafe_b64encode(digest).decode().rstrip("=") + "-v1"
-docs = [f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n  labels:\n    applyset.kubernetes.io/part-of: {ident}\n"]
-for i in range(n - 1):
-    labels = f"  labels:\n    app: app-{i}\n    applyset.kubernetes.io/part-of: {ident}\n"
-    if i % 3 == 0:
-        docs.append(f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{i}\n  namespace: {ns}\n{labels}data:\n  key: value-{i}\n  port: \"{8000 + i % 1000}\"\n")
-    elif i % 3 == 1:
-        docs.append(f"apiVersion: v1\nkind: Service\nmetadata:\n  name: svc-{i}\n  namespace: {ns}\n{labels}spec:\n  selector:\n    app: app-{i}\n  ports:\n  - name: http\n    port: 80\n    targetPort: 8080\n")
-    else:
-        docs.append(f"""apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: deploy-{i}
-  namespace: {ns}
-{labels}spec:
-  replicas: 2
-  selector:
-    matchLabels:
-      app: app-{i}
-  template:
-    metadata:
-      labels:
-        app: app-{i}
-    spec:
-      containers:
-      - name: app
-        image: registry.example.com/app:{i % 7}.0
-        ports:
-        - containerPort: 8080
-        resources:
-          requests: {{cpu: 100m, memory: 128Mi}}
-          limits: {{cpu: "0.5", memory: 256Mi}}
-""")
-open(f"{out}/objects.yaml", "w").write("---\n".join(docs))
-open(f"{out}/kustomization.yaml", "w").write("resources:\n- objects.yaml\n")
-PY
+  scripts/gen-bench-objects.py "$N" "$DIR"
   "$BIN" cluster --port 0 --write-kubeconfig "$WORK/kubeconfig-$N" > "$WORK/cluster-$N.out" 2>&1 &
   while ! grep -q serving "$WORK/cluster-$N.out" 2>/dev/null; do sleep 0.05; done
   URL=$(awk '{print $NF}' "$WORK/cluster-$N.out")

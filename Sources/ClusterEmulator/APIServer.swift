@@ -609,9 +609,7 @@ public struct APIServer: Sendable {
     }
 
     static func now() -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: Date())
+        Date.now.formatted(Date.ISO8601FormatStyle(timeZone: .gmt))
     }
 }
 

@@ -310,7 +310,7 @@ public struct Differ: Sendable {
         var diff = ObjectDiff(apiVersion: resource.apiVersion, kind: resource.kind, namespace: namespace, name: name, verdict: .inSync, changes: [], live: nil, predicted: nil)
         guard let live else {
             diff.verdict = .create
-            diff.predicted = Self.comparable(ServerSideApply.normalizedApplied(desired).settingIdentity(of: desired))
+            diff.predicted = Self.comparable(desired)
             return diff
         }
         let type = ServerSideApply.typeRef(for: desired, schema: schema)

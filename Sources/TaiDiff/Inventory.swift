@@ -14,25 +14,24 @@ public struct Inventory: Sendable, Equatable {
     public static let namespacesAnnotation = "applyset.kubernetes.io/additional-namespaces"
 
     /// The environment this inventory belongs to.
-    public var environment: String
+    public let environment: String
     /// Where the parent ConfigMap lives.
-    public var namespace: String
+    public let namespace: String
 
     public init(environment: String, namespace: String) {
         self.environment = environment
         self.namespace = namespace
+        let digest = SHA256.hash(data: Data("tai-gitops-\(environment).\(namespace).ConfigMap.".utf8))
+        let encoded = Data(digest).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        id = "applyset-\(encoded)-v1"
     }
 
     /// The parent's name: `tai-gitops-ENV`.
     public var parentName: String { "tai-gitops-\(environment)" }
 
     /// kubectl's ApplySet id: `applyset-` + base64url(sha256(name.namespace.kind.group)) + `-v1`.
-    public var id: String {
-        let digest = SHA256.hash(data: Data("\(parentName).\(namespace).ConfigMap.".utf8))
-        let encoded = Data(digest).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-        return "applyset-\(encoded)-v1"
-    }
+    public let id: String
 
     /// A desired object with the membership label.
     public func labelled(_ object: Value) -> Value {

@@ -18,10 +18,13 @@ struct ClusterOptions: ParsableArguments {
     var namespace: String?
 
     @Option(help: "Requests per second to the API server (client-side rate limit).")
-    var qps: Double = 200
+    var qps: Double = 1000
 
     @Option(help: "Burst allowed above --qps.")
-    var burst: Int = 400
+    var burst: Int = 2000
+
+    @Option(help: "Requests in flight at once (LISTs, applies within a stage).")
+    var parallel: Int = 16
 
     /// Resolves the cluster: the kubeconfig, else (in a pod) the service account.
     func clusterConfig(preferredContext: String?) throws(KubeError) -> ClusterConfig {
@@ -44,7 +47,7 @@ struct ClusterOptions: ParsableArguments {
         return try Kubeconfig.load(paths: paths, context: nil, namespace: namespace)
     }
 
-    var clientSettings: KubeClientSettings { KubeClientSettings(qps: qps, burst: burst) }
+    var clientSettings: KubeClientSettings { KubeClientSettings(qps: qps, burst: burst, maxParallel: parallel) }
 }
 
 /// An environment of the config repo (`prod` → `environments/prod`) or a kustomization folder.
