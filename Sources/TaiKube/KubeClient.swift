@@ -18,7 +18,7 @@ public struct KubeClientSettings: Sendable {
     public var requestTimeout: Duration
 
     public init(
-        qps: Double = 1000, burst: Int = 2000, maxRetries: Int = 5, baseDelay: Duration = .milliseconds(100),
+        qps: Double = 1000, burst: Int = 2000, maxRetries: Int = 8, baseDelay: Duration = .milliseconds(100),
         maxDelay: Duration = .seconds(5), maxParallel: Int = 8, userAgent: String = "tai-gitops/0.1.0", requestTimeout: Duration = .seconds(60)
     ) {
         self.qps = qps

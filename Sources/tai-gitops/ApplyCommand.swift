@@ -71,37 +71,21 @@ struct ApplyCommand: AsyncParsableCommand {
     var output: Output = .text
 
     func run() async throws {
-        do {
-            let target = try EnvironmentTarget(environment, repo: repo)
-            let rules = try target.ignoreRules()
-            let config = try cluster.clusterConfig(preferredContext: target.context)
-            let client = KubeClient(config: config, settings: cluster.clientSettings)
-            let discovery = Task { try? await client.discover() }
-            let objects = try target.render()
-            await discovery.value
+        try await exitingTwoOnError {
+            let env = try await PreparedEnvironment.prepare(environment, repo: repo, cluster: cluster)
             let options = ApplyOptions(
-                inventory: Inventory(environment: target.name, namespace: target.inventoryNamespace(objects, fallback: config.namespace)),
-                fieldManager: fieldManager, dryRun: dryRun, prune: prune, wait: wait, timeout: .seconds(timeout), forceConflicts: forceConflicts,
-                replaceImmutable: replaceImmutable, maxPruneFraction: Double(maxPrunePercent) / 100, allowLargePrune: allowLargePrune,
-                allowDangerousPrune: allowDangerousPrune, ignore: rules)
+                inventory: env.inventory, fieldManager: fieldManager, dryRun: dryRun, prune: prune, wait: wait, timeout: .seconds(timeout),
+                forceConflicts: forceConflicts, replaceImmutable: replaceImmutable, maxPruneFraction: Double(maxPrunePercent) / 100,
+                allowLargePrune: allowLargePrune, allowDangerousPrune: allowDangerousPrune, ignore: env.rules)
             let text = output == .text
             let suffix = dryRun ? " (server dry run)" : ""
-            let report = try await Applier(client: client).apply(objects, options: options) { result in
+            let report = try await Applier(client: env.client).apply(env.objects, options: options) { result in
                 guard text, result.action != .unchanged || result.health != nil else { return }
                 FileHandle.standardOutput.write(Data((ApplyOutput.line(result) + suffix + "\n").utf8))
             }
-            if text {
-                FileHandle.standardOutput.write(Data(ApplyOutput.summary(report, environment: target.name).utf8))
-            } else {
-                FileHandle.standardOutput.write(Data(ApplyOutput.json(report, environment: target.name).utf8))
-            }
+            let summary = text ? ApplyOutput.summary(report, environment: env.target.name) : ApplyOutput.json(report, environment: env.target.name)
+            FileHandle.standardOutput.write(Data(summary.utf8))
             if !report.succeeded { throw ExitCode(1) }
-        } catch let error as CLIError {
-            throw fail(error.message, code: 2)
-        } catch let error as KubeError {
-            throw fail(error.description, code: 2)
-        } catch let error as DiffError {
-            throw fail(error.description, code: 2)
         }
     }
 }

@@ -26,6 +26,9 @@ struct ClusterOptions: ParsableArguments {
     @Option(help: "Requests in flight at once (LISTs, applies within a stage).")
     var parallel: Int = 16
 
+    @Option(help: "Retries of a request after a 429, 5xx or connection failure (capped, jittered backoff).")
+    var retries: Int = 8
+
     /// Resolves the cluster: the kubeconfig, else (in a pod) the service account.
     func clusterConfig(preferredContext: String?) throws(KubeError) -> ClusterConfig {
         let env = ProcessInfo.processInfo.environment
@@ -47,7 +50,7 @@ struct ClusterOptions: ParsableArguments {
         return try Kubeconfig.load(paths: paths, context: nil, namespace: namespace)
     }
 
-    var clientSettings: KubeClientSettings { KubeClientSettings(qps: qps, burst: burst, maxParallel: parallel) }
+    var clientSettings: KubeClientSettings { KubeClientSettings(qps: qps, burst: burst, maxRetries: max(retries, 0), maxParallel: parallel) }
 }
 
 /// An environment of the config repo (`prod` → `environments/prod`) or a kustomization folder.
@@ -99,6 +102,43 @@ struct EnvironmentTarget {
         var counts: [String: Int] = [:]
         for object in objects { if let ns = object[path: ["metadata", "namespace"]]?.stringValue { counts[ns, default: 0] += 1 } }
         return counts.max { $0.value < $1.value }?.key ?? fallback
+    }
+}
+
+/// An environment rendered and a client for its cluster: what diff and apply start from.
+struct PreparedEnvironment {
+    var target: EnvironmentTarget
+    var objects: [Value]
+    var rules: [IgnoreRule]
+    var client: KubeClient
+    var inventory: Inventory
+
+    /// Renders the environment while the cluster's discovery runs.
+    static func prepare(_ environment: String, repo: String, cluster: ClusterOptions) async throws(CLIError) -> PreparedEnvironment {
+        let target = try EnvironmentTarget(environment, repo: repo)
+        let rules = try target.ignoreRules()
+        let config: ClusterConfig
+        do { config = try cluster.clusterConfig(preferredContext: target.context) } catch { throw CLIError(message: error.description) }
+        let client = KubeClient(config: config, settings: cluster.clientSettings)
+        let discovery = Task { try? await client.discover() }
+        let objects = try target.render()
+        await discovery.value
+        let inventory = Inventory(environment: target.name, namespace: target.inventoryNamespace(objects, fallback: config.namespace))
+        return PreparedEnvironment(target: target, objects: objects, rules: rules, client: client, inventory: inventory)
+    }
+}
+
+/// Runs a command body; a failure before any result (bad input, unreachable cluster) is printed
+/// as `error: …` and exits 2.
+func exitingTwoOnError(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let error as CLIError {
+        throw fail(error.message, code: 2)
+    } catch let error as KubeError {
+        throw fail(error.description, code: 2)
+    } catch let error as DiffError {
+        throw fail(error.description, code: 2)
     }
 }
 

@@ -46,34 +46,20 @@ struct DiffCommand: AsyncParsableCommand {
     var output: Output = .text
 
     func run() async throws {
-        do {
-            let target = try EnvironmentTarget(environment, repo: repo)
-            let rules = try target.ignoreRules()
-            let config = try cluster.clusterConfig(preferredContext: target.context)
-            let client = KubeClient(config: config, settings: cluster.clientSettings)
-            // Discovery runs while the environment renders.
-            let discovery = Task { try? await client.discover() }
-            let objects = try target.render()
-            await discovery.value
-            let inventory = Inventory(environment: target.name, namespace: target.inventoryNamespace(objects, fallback: config.namespace))
-            let report = try await Differ(client: client).diff(
-                objects, options: DiffOptions(fieldManager: fieldManager, serverSide: serverSide, ignore: rules, inventory: inventory))
+        try await exitingTwoOnError {
+            let env = try await PreparedEnvironment.prepare(environment, repo: repo, cluster: cluster)
+            let report = try await Differ(client: env.client).diff(
+                env.objects, options: DiffOptions(fieldManager: fieldManager, serverSide: serverSide, ignore: env.rules, inventory: env.inventory))
             let text: String
             switch output {
             case .text:
                 let color = isatty(1) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"].map(\.isEmpty) ?? true
-                text = ReportRenderer.text(report, environment: target.name, color: color)
+                text = ReportRenderer.text(report, environment: env.target.name, color: color)
             case .json:
-                text = ReportRenderer.json(report, environment: target.name)
+                text = ReportRenderer.json(report, environment: env.target.name)
             }
             FileHandle.standardOutput.write(Data(text.utf8))
             if report.hasDrift { throw ExitCode(1) }
-        } catch let error as CLIError {
-            throw fail(error.message, code: 2)
-        } catch let error as KubeError {
-            throw fail(error.description, code: 2)
-        } catch let error as DiffError {
-            throw fail(error.description, code: 2)
         }
     }
 }

@@ -9,14 +9,7 @@ import Testing
 /// desired object to the emulator must give the live object's spec, defaults included.
 /// Server-generated values (uid, timestamps, resourceVersion, cluster IPs) are not compared.
 enum SharedFixtures {
-    static let directory: String? = {
-        let candidates = [
-            ProcessInfo.processInfo.environment["TAI_SHARED_FIXTURES"],
-            TaiTesting.repositoryRoot + "/../shared/fixtures/live-objects",
-            "/work/shared/fixtures/live-objects",
-        ].compactMap { $0 }
-        return candidates.first { FileManager.default.fileExists(atPath: $0 + "/02-deploy-nginx-defaults") }
-    }()
+    static let directory = TaiTesting.sharedFixturesDirectory
 }
 
 @Suite("Defaulting against real live objects", .enabled(if: SharedFixtures.directory != nil, "shared fixtures not found"))

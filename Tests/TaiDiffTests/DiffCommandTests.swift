@@ -163,7 +163,7 @@ struct DiffCommandTests {
 
         let broken = try EmulatorProcess(["--faults", "500=1,verbs=list"])
         try broken.ok(["apply", "--server-side", "-f", Self.repo + "/platform/crds.yaml"])
-        let failed = try diff(broken, ["dev"])
+        let failed = try diff(broken, ["dev", "--retries", "2"])
         #expect(failed.status == 2)
         #expect(failed.stderr.contains("InternalError (500)"), "\(failed.stderr)")
     }

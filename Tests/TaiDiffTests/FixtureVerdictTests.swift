@@ -7,14 +7,7 @@ import TaiYAML
 import Testing
 
 enum SharedFixtures {
-    static let directory: String? = {
-        let candidates = [
-            ProcessInfo.processInfo.environment["TAI_SHARED_FIXTURES"],
-            TaiTesting.repositoryRoot + "/../shared/fixtures/live-objects",
-            "/work/shared/fixtures/live-objects",
-        ].compactMap { $0 }
-        return candidates.first { FileManager.default.fileExists(atPath: $0 + "/02-deploy-nginx-defaults") }
-    }()
+    static let directory = TaiTesting.sharedFixturesDirectory
 
     static func load(_ fixture: String, _ name: String) throws -> Value {
         for ext in ["yaml", "json"] {

@@ -24,6 +24,17 @@ public enum TaiTesting {
 
     /// Path of the built `tai-gitops` executable.
     public static var taiGitopsBinary: String { productsDirectory + "/tai-gitops" }
+
+    /// The shared real desired/live pairs (`../shared/fixtures/live-objects`, or
+    /// `$TAI_SHARED_FIXTURES`), when this machine has them.
+    public static let sharedFixturesDirectory: String? = {
+        let candidates = [
+            ProcessInfo.processInfo.environment["TAI_SHARED_FIXTURES"],
+            repositoryRoot + "/../shared/fixtures/live-objects",
+            "/work/shared/fixtures/live-objects",
+        ].compactMap { $0 }
+        return candidates.first { FileManager.default.fileExists(atPath: $0 + "/02-deploy-nginx-defaults") }
+    }()
 }
 
 /// A directory that exists for the life of the value's owner; removed by ``remove()``.
