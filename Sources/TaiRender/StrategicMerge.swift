@@ -105,6 +105,35 @@ struct StrategicMerge {
             var result: [Value] = []
             for item in patch + (target ?? []) where !result.contains(item) { result.append(item) }
             return result
+        case .keyed(let keys) where keys.count > 1 && (patch + (target ?? [])).contains(where: { item in keys.dropFirst().contains { !Self.keyText(item[$0]).isEmpty } }):
+            // Several merge keys (ports by number and protocol) with a secondary key present on
+            // some element: kyaml keeps the target's order, merging a patch element into the
+            // target element with the same key tuple; patch elements that match none come first,
+            // in patch order; a patch element whose primary key matches a target element whose
+            // secondary keys are missing on one side only is dropped (observed with kustomize v5.5.0).
+            let dest = target ?? []
+            func tuple(_ v: Value) -> [String] { keys.map { Self.keyText(v[$0]) } }
+            var merged = dest
+            var added: [Value] = []
+            for item in patch {
+                guard case .map = item else { continue }
+                let t = tuple(item)
+                if let index = merged.firstIndex(where: { $0.mapValue != nil && tuple($0) == t }) {
+                    if let value = try mergeValue(merged[index], item, type: elementType), value != .emptyMap {
+                        merged[index] = value
+                    } else {
+                        merged.remove(at: index)
+                    }
+                    continue
+                }
+                let halfMatch = merged.contains { other in
+                    guard other.mapValue != nil, tuple(other)[0] == t[0] else { return false }
+                    return zip(tuple(other).dropFirst(), t.dropFirst()).contains { $0.isEmpty != $1.isEmpty }
+                }
+                if halfMatch { continue }
+                if let value = try mergeValue(nil, item, type: elementType), value != .emptyMap { added.append(value) }
+            }
+            return added + merged
         case .keyed(let keys):
             // kyaml's order: one entry per distinct key tuple, the patch's elements first (in
             // patch order), then the target's others; each merged where both sides have it.
