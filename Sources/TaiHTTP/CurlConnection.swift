@@ -26,12 +26,15 @@ final class CurlConnection: @unchecked Sendable {
         var status = 0
         var headers: [(name: String, value: String)] = []
         var body: [UInt8] = []
+        var onBody: (@Sendable ([UInt8]) -> Bool)?
+        var stopped = false
     }
 
     func perform(_ request: HTTPRequest, configuration: HTTPClientConfiguration) -> Result<HTTPResponse, HTTPError> {
         curl_easy_reset(handle)  // forget the last request's options, keep the connection
         errorBuffer[0] = 0
         let accumulator = Accumulator()
+        accumulator.onBody = request.onBody
         let context = Unmanaged.passUnretained(accumulator).toOpaque()
         var headerList: UnsafeMutablePointer<curl_slist>?
         defer { curl_slist_free_all(headerList) }
@@ -113,8 +116,14 @@ final class CurlConnection: @unchecked Sendable {
                 guard let data, let user else { return 0 }
                 let accumulator = Unmanaged<Accumulator>.fromOpaque(user).takeUnretainedValue()
                 let n = size * count
-                data.withMemoryRebound(to: UInt8.self, capacity: n) { bytes in
-                    accumulator.body.append(contentsOf: UnsafeBufferPointer(start: bytes, count: n))
+                let chunk = data.withMemoryRebound(to: UInt8.self, capacity: n) { bytes in Array(UnsafeBufferPointer(start: bytes, count: n)) }
+                if let onBody = accumulator.onBody, (200..<300).contains(accumulator.status) {
+                    guard onBody(chunk) else {
+                        accumulator.stopped = true
+                        return 0
+                    }
+                } else {
+                    accumulator.body.append(contentsOf: chunk)
                 }
                 return n
             }
@@ -137,7 +146,8 @@ final class CurlConnection: @unchecked Sendable {
 
         let result = curl_easy_perform(handle)
         withExtendedLifetime(accumulator) {}
-        guard result == CURLE_OK else {
+        // A streamed body the caller stopped is a normal end.
+        guard result == CURLE_OK || (result == CURLE_WRITE_ERROR && accumulator.stopped) else {
             let detail = String(cString: errorBuffer)
             let message = detail.isEmpty ? String(cString: curl_easy_strerror(result)) : detail
             return .failure(

@@ -16,16 +16,20 @@ public struct HTTPRequest: Sendable {
     public var body: [UInt8]?
     /// Overrides the client's request timeout for this request.
     public var timeout: Duration?
+    /// Streams the response body as it arrives (watches) instead of collecting it; return false
+    /// to stop the transfer. The returned response then has an empty body.
+    public var onBody: (@Sendable ([UInt8]) -> Bool)?
 
     public init(
         method: HTTPMethod = .get, url: String, headers: [(name: String, value: String)] = [], body: [UInt8]? = nil,
-        timeout: Duration? = nil
+        timeout: Duration? = nil, onBody: (@Sendable ([UInt8]) -> Bool)? = nil
     ) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
         self.timeout = timeout
+        self.onBody = onBody
     }
 }
 

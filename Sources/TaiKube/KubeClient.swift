@@ -144,6 +144,21 @@ public final class KubeClient: Sendable {
         s.addingPercentEncoding(withAllowedCharacters: CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? s
     }
 
+    /// A client for a long watch (its own connection pool, no request timeout) and the Authorization header.
+    func authorizeForWatch() async throws(KubeError) -> (HTTPClient, String?) {
+        let (shared, header) = try await authorize()
+        _ = shared
+        var tls = config.tls
+        if case .exec(let exec) = config.credentials {
+            let credential = try await execCredential(exec)
+            if let cert = credential.clientCertificate, let key = credential.clientKey {
+                tls.clientCertificateData = cert
+                tls.clientKeyData = key
+            }
+        }
+        return (HTTPClient(configuration: HTTPClientConfiguration(tls: tls, requestTimeout: nil, maxIdleConnections: 1, userAgent: settings.userAgent)), header)
+    }
+
     /// The HTTP client and Authorization header for the current credentials.
     private func authorize() async throws(KubeError) -> (HTTPClient, String?) {
         var tls = config.tls
@@ -392,5 +407,79 @@ extension KubeClient {
     public func resources(group: String, kind: String) async -> APIResource? {
         let all = state.withLock { Array($0.resources.values) }
         return all.filter { $0.group == group && $0.kind == kind }.sorted { $0.version < $1.version }.first
+    }
+}
+
+/// One event of a watch.
+public struct KubeWatchEvent: Sendable {
+    /// ADDED, MODIFIED, DELETED, BOOKMARK or ERROR.
+    public var type: String
+    public var object: Value
+}
+
+extension KubeClient {
+    /// Creates an object (POST); 409 AlreadyExists is an error.
+    public func create(_ object: Value, fieldManager: String) async throws(KubeError) -> Value {
+        let resource = try await resource(apiVersion: object["apiVersion"]?.stringValue ?? "", kind: object["kind"]?.stringValue ?? "")
+        let namespace = resource.namespaced ? (object[path: ["metadata", "namespace"]]?.stringValue ?? config.namespace) : nil
+        let path = resource.collectionPath(namespace: namespace)
+        let (_, body) = try await send(.post, path, query: [("fieldManager", fieldManager)], body: Array(JSON.serialize(object).utf8))
+        do { return try JSON.parse(body) } catch { throw .malformedResponse("\(error)", request: "POST \(path)") }
+    }
+
+    /// Watches a kind (in a namespace, or all), from a resource version (without one: the
+    /// current objects first, as ADDED). The stream ends when the server closes the watch or the
+    /// consumer stops iterating.
+    public func watch(
+        _ resource: APIResource, namespace: String?, resourceVersion: String? = nil, labelSelector: String? = nil
+    ) -> AsyncThrowingStream<KubeWatchEvent, any Error> {
+        AsyncThrowingStream { continuation in
+            let stop = Locked(false)
+            continuation.onTermination = { _ in stop.withLock { $0 = true } }
+            let task = Task.detached {
+                do {
+                    var query = [("watch", "true")]
+                    if let resourceVersion { query.append(("resourceVersion", resourceVersion)) }
+                    if let labelSelector { query.append(("labelSelector", labelSelector)) }
+                    let path = resource.collectionPath(namespace: namespace)
+                    let (client, authorization) = try await self.authorizeForWatch()
+                    var url = self.config.server + path + "?" + query.map { "\($0.0)=\(KubeClient.escapeQuery($0.1))" }.joined(separator: "&")
+                    url = url.replacingOccurrences(of: "??", with: "?")
+                    var headers: [(name: String, value: String)] = [("Accept", "application/json")]
+                    if let authorization { headers.append(("Authorization", authorization)) }
+                    let pending = Locked<[UInt8]>([])
+                    let request = HTTPRequest(method: .get, url: url, headers: headers, timeout: .seconds(86_400)) { chunk in
+                        if stop.withLock({ $0 }) { return false }
+                        let lines: [[UInt8]] = pending.withLock { buffer in
+                            buffer += chunk
+                            var out: [[UInt8]] = []
+                            while let newline = buffer.firstIndex(of: 10) {
+                                out.append(Array(buffer[..<newline]))
+                                buffer.removeSubrange(...newline)
+                            }
+                            return out
+                        }
+                        for line in lines where !line.isEmpty {
+                            guard let event = try? JSON.parse(line) else { continue }
+                            continuation.yield(KubeWatchEvent(type: event["type"]?.stringValue ?? "", object: event["object"] ?? .null))
+                        }
+                        return true
+                    }
+                    let response = try client.executeBlocking(request)
+                    if !(200..<300).contains(response.status) {
+                        continuation.finish(throwing: KubeError.from(response, request: "GET \(path) (watch)"))
+                    } else {
+                        continuation.finish()
+                    }
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            _ = task
+        }
+    }
+
+    fileprivate static func escapeQuery(_ s: String) -> String {
+        s.addingPercentEncoding(withAllowedCharacters: CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? s
     }
 }
