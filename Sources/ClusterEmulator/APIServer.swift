@@ -11,6 +11,9 @@ public struct APIServer: Sendable {
 
     /// How the simulated controllers behave (rollout delay, images that never become ready).
     public var controllers: ControllerSettings
+    /// When set, the only namespaces requests may touch (as a namespace-scoped service account):
+    /// anything else, cluster-scoped kinds included, is 403 Forbidden.
+    public var allowedNamespaces: Set<String>?
 
     public init(cluster: Cluster, token: String? = nil, controllers: ControllerSettings = ControllerSettings()) {
         self.cluster = cluster
@@ -72,6 +75,13 @@ public struct APIServer: Sendable {
             return ("", type.plural, .error(.resourceNotFound))
         }
         let verb = Self.verb(request, target)
+        if let allowed = allowedNamespaces, !(target.namespace.map(allowed.contains) ?? false) {
+            let scope = target.namespace.map { " in the namespace \"\($0)\"" } ?? " at the cluster scope"
+            return (verb, type.plural, .error(APIError(
+                code: 403, reason: "Forbidden",
+                message: "\(type.plural)\(type.group.isEmpty ? "" : "." + type.group) is forbidden: User \"system:serviceaccount:tai:tai-gitops\" cannot \(verb) resource \"\(type.plural)\" in API group \"\(type.group)\"\(scope)",
+                details: ["kind": .string(type.plural)])))
+        }
         do {
             return (verb, type.plural, try perform(verb, request, target))
         } catch {

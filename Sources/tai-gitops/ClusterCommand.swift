@@ -48,6 +48,9 @@ struct ClusterCommand: AsyncParsableCommand {
     @Option(name: .customLong("stuck-image"), help: "An image (or prefix ending in *) whose rollouts never become ready; repeatable.")
     var stuckImages: [String] = []
 
+    @Option(name: .customLong("only-namespaces"), help: "Allow requests to these namespaces only (comma-separated); others are 403, as for a namespace-scoped service account.")
+    var onlyNamespaces: String?
+
     @Flag(help: "Serve HTTPS with a CA generated for this run (written into the kubeconfig).")
     var tls = false
 
@@ -57,8 +60,9 @@ struct ClusterCommand: AsyncParsableCommand {
     func run() async throws {
         let faultSpec: Faults
         do { faultSpec = try faults.map { spec throws(APIError) in try Faults(spec: spec) } ?? Faults() } catch { throw ValidationError(error.message) }
-        let api = APIServer(cluster: Cluster(), token: token, controllers: ControllerSettings(rolloutDelay: rolloutDelay, stuckImages: stuckImages))
+        var api = APIServer(cluster: Cluster(), token: token, controllers: ControllerSettings(rolloutDelay: rolloutDelay, stuckImages: stuckImages))
         api.bootstrap()
+        if let onlyNamespaces { api.allowedNamespaces = Set(onlyNamespaces.split(separator: ",").map(String.init)) }
         if let state, FileManager.default.fileExists(atPath: state) {
             let text = try String(contentsOfFile: state, encoding: .utf8)
             let count = try api.load(yaml: text, file: state)

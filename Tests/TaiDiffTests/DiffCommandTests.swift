@@ -98,6 +98,17 @@ struct DiffCommandTests {
         #expect(render.stdout.isEmpty)
     }
 
+    @Test("a namespace the credentials may not read is an error (403), never \"no drift\"")
+    func forbidden() throws {
+        let e = try EmulatorProcess(["--only-namespaces", "tai-dev"])
+        _ = try e.directory.write("env/kustomization.yaml", "namespace: kube-system\nresources: [cm.yaml]\n")
+        _ = try e.directory.write("env/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  a: \"1\"\n")
+        let result = try diff(e, [e.directory.path + "/env"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("Forbidden (403)"), "\(result.stderr)")
+        #expect(result.stderr.contains("is forbidden: User"), "\(result.stderr)")
+    }
+
     @Test("HTTPS with a token, a token file, an exec plugin (v1 and v1beta1), client certificates; wrong credentials exit 2")
     func credentials() throws {
         let pki = try TemporaryDirectory("tai-pki")
