@@ -62,6 +62,11 @@ let package = Package(
             dependencies: ["TaiCore", "TaiYAML", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings),
 
+        .target(
+            name: "TaiSource",
+            dependencies: ["TaiCore", "TaiGit", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings),
+
         // MARK: Kubernetes semantics shared by the emulator and Diff: field sets, server-side apply, defaulting
         .target(
             name: "TaiSSA",
@@ -98,7 +103,7 @@ let package = Package(
         .executableTarget(
             name: "tai-gitops",
             dependencies: [
-                "TaiCore", "TaiYAML", "TaiRender", "ClusterEmulator", "TaiKube", "TaiDiff", "TaiApply",
+                "TaiCore", "TaiYAML", "TaiRender", "ClusterEmulator", "TaiKube", "TaiDiff", "TaiApply", "TaiSource", "TaiGit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -108,7 +113,7 @@ let package = Package(
         .target(name: "TaiTesting", dependencies: ["TaiCore"], path: "Tests/TaiTesting", swiftSettings: swiftSettings),
         .testTarget(name: "TaiCoreTests", dependencies: ["TaiCore", "TaiTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "TaiYAMLTests", dependencies: ["TaiYAML", "TaiCore", "TaiTesting"], swiftSettings: swiftSettings),
-        .testTarget(name: "TaiGitTests", dependencies: ["TaiGit", "TaiTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "TaiGitTests", dependencies: ["TaiGit", "TaiSource", "TaiTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TaiHTTPTests", dependencies: ["TaiHTTP", "TaiTesting"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(

@@ -3,7 +3,7 @@ import Dispatch
 import Foundation
 
 /// libgit2 is initialised once per process, on first use.
-private let libgit2Initialized: Bool = {
+let libgit2Initialized: Bool = {
     git_libgit2_init()
     return true
 }()
@@ -38,6 +38,9 @@ public final class Repository {
         git_repository_free(handle)
     }
 
+    /// The libgit2 handle, for this module's other files.
+    var handleForExtensions: OpaquePointer { handle }
+
     /// Whether the repository has no work tree (as the agent's cache clones do).
     public var isBare: Bool { git_repository_is_bare(handle) == 1 }
 
@@ -55,13 +58,16 @@ public final class Repository {
     /// - Parameters:
     ///   - bare: clone without a work tree; files are then read through ``checkout(_:into:)``.
     ///   - branch: the branch to check out (and make HEAD) instead of the remote's default.
-    public static func clone(from url: String, to directory: String, bare: Bool = false, branch: String? = nil)
+    public static func clone(from url: String, to directory: String, bare: Bool = false, branch: String? = nil, credentials: GitCredentials = GitCredentials())
         throws(GitError) -> Repository
     {
         _ = libgit2Initialized
         var options = git_clone_options()
         try GitError.check(git_clone_options_init(&options, UInt32(GIT_CLONE_OPTIONS_VERSION)), "clone \(url)")
         options.bare = bare ? 1 : 0
+        let payload = CallbackPayload(credentials)
+        GitCallbacks.install(&options.fetch_opts.callbacks, payload: Unmanaged.passUnretained(payload).toOpaque())
+        defer { withExtendedLifetime(payload) {} }
         var repo: OpaquePointer?
         let code: Int32 =
             if let branch {
@@ -79,12 +85,12 @@ public final class Repository {
 
     /// Clones on a thread of its own, keeping the blocking network and disk work off Swift's
     /// cooperative pool.
-    public static func clone(from url: String, to directory: String, bare: Bool = false, branch: String? = nil) async throws(GitError)
+    public static func clone(from url: String, to directory: String, bare: Bool = false, branch: String? = nil, credentials: GitCredentials = GitCredentials()) async throws(GitError)
         -> Repository
     {
         let result: Result<UncheckedRepository, GitError> = await Blocking.run {
             do throws(GitError) {
-                let repository: Repository = try clone(from: url, to: directory, bare: bare, branch: branch)
+                let repository: Repository = try clone(from: url, to: directory, bare: bare, branch: branch, credentials: credentials)
                 return .success(UncheckedRepository(repository))
             } catch {
                 return .failure(error)

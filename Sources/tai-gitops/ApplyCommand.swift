@@ -32,8 +32,7 @@ struct ApplyCommand: AsyncParsableCommand {
     @Argument(help: "An environment name (environments/NAME of --repo) or a kustomization directory.")
     var environment: String
 
-    @Option(help: "The config repository (a local checkout).")
-    var repo: String = "."
+    @OptionGroup var source: SourceOptions
 
     @OptionGroup var cluster: ClusterOptions
 
@@ -72,7 +71,7 @@ struct ApplyCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await exitingTwoOnError {
-            let env = try await PreparedEnvironment.prepare(environment, repo: repo, cluster: cluster)
+            let env = try await PreparedEnvironment.prepare(environment, repo: try await source.resolveRepository(), cluster: cluster)
             let options = ApplyOptions(
                 inventory: env.inventory, fieldManager: fieldManager, dryRun: dryRun, prune: prune, wait: wait, timeout: .seconds(timeout),
                 forceConflicts: forceConflicts, replaceImmutable: replaceImmutable, maxPruneFraction: Double(maxPrunePercent) / 100,

@@ -4,7 +4,7 @@ import TaiCore
 import TaiRender
 
 /// `tai-gitops build DIR`: prints what `kustomize build DIR` prints.
-struct Build: ParsableCommand {
+struct Build: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Render a kustomization directory, byte for byte as `kustomize build` does.",
         discussion: """
@@ -16,6 +16,7 @@ struct Build: ParsableCommand {
               tai-gitops build environments/prod
               tai-gitops build environments/dev -o json | jq '.items[].metadata.name'
               diff <(tai-gitops build environments/prod) <(kubectl kustomize environments/prod)
+              tai-gitops build environments/prod --repo https://git.example.com/tai/config.git --revision main
             """
     )
 
@@ -24,13 +25,19 @@ struct Build: ParsableCommand {
         case json
     }
 
-    @Argument(help: "The directory holding the kustomization to render.")
+    @Argument(help: "The directory holding the kustomization to render (inside --repo when that is a git URL).")
     var directory: String
+
+    @OptionGroup var source: SourceOptions
 
     @Option(name: .shortAndLong, help: "Output format: yaml (as kustomize) or json (a v1 List).")
     var output: OutputFormat = .yaml
 
-    func run() throws {
+    func run() async throws {
+        var directory = self.directory
+        if SourceOptions.isURL(source.repo) {
+            do { directory = try await source.resolveRepository() + "/" + directory } catch { throw CLIError(message: error.message) }
+        }
         let kustomizer = Kustomizer(onWarning: { warning in
             FileHandle.standardError.write(Data("# Warning: \(warning)\n".utf8))
         })

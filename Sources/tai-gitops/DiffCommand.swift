@@ -20,6 +20,7 @@ struct DiffCommand: AsyncParsableCommand {
               tai-gitops diff prod
               tai-gitops diff prod --context prod-eu -o json | jq '.summary'
               tai-gitops diff environments/dev --kubeconfig /tmp/kubeconfig --server-side
+              tai-gitops diff prod --repo https://git.example.com/tai/config.git --revision main --git-password-env GIT_TOKEN
             """
     )
 
@@ -31,8 +32,7 @@ struct DiffCommand: AsyncParsableCommand {
     @Argument(help: "An environment name (environments/NAME of --repo) or a kustomization directory.")
     var environment: String
 
-    @Option(help: "The config repository (a local checkout).")
-    var repo: String = "."
+    @OptionGroup var source: SourceOptions
 
     @OptionGroup var cluster: ClusterOptions
 
@@ -47,7 +47,7 @@ struct DiffCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await exitingTwoOnError {
-            let env = try await PreparedEnvironment.prepare(environment, repo: repo, cluster: cluster)
+            let env = try await PreparedEnvironment.prepare(environment, repo: try await source.resolveRepository(), cluster: cluster)
             let report = try await Differ(client: env.client).diff(
                 env.objects, options: DiffOptions(fieldManager: fieldManager, serverSide: serverSide, ignore: env.rules, inventory: env.inventory))
             let text: String

@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+import TaiGit
+import TaiSource
+
+/// Where the config repository comes from: a local checkout, or a git URL fetched into the cache.
+struct SourceOptions: ParsableArguments {
+    @Option(help: "The config repository: a local directory, or a git URL (https://, ssh://, git@host:path, git://, file://).")
+    var repo: String = "."
+
+    @Option(help: "With a git URL: the branch, tag or commit to read.")
+    var revision: String = "main"
+
+    @Option(name: .customLong("cache-dir"), help: "With a git URL: where clones and snapshots are kept (default ~/.cache/tai-gitops).")
+    var cacheDir: String?
+
+    @Option(name: .customLong("git-username"), help: "User for https (default: from the URL, else 'git').")
+    var gitUsername: String?
+
+    @Option(name: .customLong("git-password-file"), help: "A file holding the https password or token.")
+    var gitPasswordFile: String?
+
+    @Option(name: .customLong("git-password-env"), help: "An environment variable holding the https password or token.")
+    var gitPasswordEnv: String?
+
+    @Option(name: .customLong("git-ca-file"), help: "A PEM bundle of certificate authorities to trust for https.")
+    var gitCAFile: String?
+
+    @Option(name: .customLong("git-ssh-key"), help: "A private key file for ssh remotes.")
+    var gitSSHKey: String?
+
+    static func isURL(_ repo: String) -> Bool {
+        if repo.contains("://") { return true }
+        // scp-like `user@host:path` (not a local path that happens to contain a colon).
+        guard let at = repo.firstIndex(of: "@"), let colon = repo.firstIndex(of: ":"), at < colon else { return false }
+        return !repo.hasPrefix("/") && !repo.hasPrefix(".")
+    }
+
+    /// The local directory to read: the checkout itself, or the snapshot of `revision`.
+    func resolveRepository() async throws(CLIError) -> String {
+        guard Self.isURL(repo) else { return repo }
+        var credentials = GitCredentials(username: gitUsername, sshKeyFile: gitSSHKey)
+        if let file = gitPasswordFile {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw CLIError(message: "--git-password-file \(file) cannot be read") }
+            credentials.password = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        } else if let name = gitPasswordEnv {
+            guard let value = ProcessInfo.processInfo.environment[name] else { throw CLIError(message: "--git-password-env: $\(name) is not set") }
+            credentials.password = value
+        }
+        if let gitCAFile {
+            do { try Repository.trustCertificates(file: gitCAFile) } catch { throw CLIError(message: "\(error)") }
+        }
+        let cache = SourceCache(root: cacheDir ?? SourceCache.defaultRoot)
+        let snapshot: Snapshot
+        do { snapshot = try await cache.snapshot(url: repo, revision: revision, credentials: credentials) } catch { throw CLIError(message: error.message) }
+        for event in snapshot.events { FileHandle.standardError.write(Data("note: \(event)\n".utf8)) }
+        return snapshot.directory
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import TaiGit
+import TaiSource
+import TaiTesting
+import Testing
+
+/// The source cache against real git remotes: file:// and git:// (a `git daemon` the test starts).
+@Suite("Source cache", .serialized)
+struct SourceCacheTests {
+    /// A repository made with the git command line, and helpers to change it.
+    struct Origin {
+        let dir: TemporaryDirectory
+        var path: String { dir.path + "/origin" }
+        static let env = ["GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"]
+
+        init() throws {
+            dir = try TemporaryDirectory("tai-source")
+            try ProcessRunner.check("git", ["init", "-q", "-b", "main", path])
+            try commit("environments/dev/kustomization.yaml", "resources: [cm.yaml]\n", message: "init")
+            try commit("environments/dev/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  v: \"1\"\n", message: "cm")
+        }
+
+        @discardableResult
+        func git(_ args: String...) throws -> String {
+            try ProcessRunner.check("git", args, in: path, environment: Self.env).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+
+        func commit(_ file: String, _ content: String, message: String) throws {
+            _ = try dir.write("origin/" + file, content)
+            try git("add", "-A")
+            try git("commit", "-q", "-m", message)
+        }
+    }
+
+    @Test("a clone, then polls that fetch only what is new; snapshots are immutable and shared by commit")
+    func incremental() throws {
+        let origin = try Origin()
+        defer { origin.dir.remove() }
+        let cache = SourceCache(root: origin.dir.path + "/cache")
+        let url = "file://" + origin.path
+        let first = try cache.snapshotBlocking(url: url, revision: "main")
+        #expect(first.commit.hex == (try origin.git("rev-parse", "HEAD")))
+        #expect(FileManager.default.fileExists(atPath: first.directory + "/environments/dev/cm.yaml"))
+        let idle = try cache.snapshotBlocking(url: url, revision: "main")
+        #expect(idle.fetched?.receivedObjects == 0, "a poll with nothing new transfers no object")
+        #expect(idle.directory == first.directory)
+        try origin.commit("environments/dev/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  v: \"2\"\n", message: "v2")
+        let next = try cache.snapshotBlocking(url: url, revision: "main")
+        #expect(next.commit != first.commit)
+        let received = next.fetched?.receivedObjects ?? -1
+        #expect(received > 0 && received <= 5, "only the new commit's objects: \(received)")
+        #expect(try String(contentsOfFile: next.directory + "/environments/dev/cm.yaml", encoding: .utf8).contains("\"2\""))
+        #expect(try String(contentsOfFile: first.directory + "/environments/dev/cm.yaml", encoding: .utf8).contains("\"1\""), "old snapshots stay as they were")
+    }
+
+    @Test("pinning a tag or a commit; an unknown revision is an error naming it")
+    func pinning() throws {
+        let origin = try Origin()
+        defer { origin.dir.remove() }
+        try origin.git("tag", "v1")
+        let tagged = try origin.git("rev-parse", "v1")
+        try origin.commit("README", "later\n", message: "later")
+        let cache = SourceCache(root: origin.dir.path + "/cache")
+        let url = "file://" + origin.path
+        #expect(try cache.snapshotBlocking(url: url, revision: "v1").commit.hex == tagged)
+        #expect(try cache.snapshotBlocking(url: url, revision: tagged).commit.hex == tagged)
+        #expect(try cache.snapshotBlocking(url: url, revision: String(tagged.prefix(10))).commit.hex == tagged)
+        do {
+            _ = try cache.snapshotBlocking(url: url, revision: "no-such-branch")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.message.contains("revision 'no-such-branch'"))
+        }
+    }
+
+    @Test("a force-pushed branch is followed, and said")
+    func forcePush() throws {
+        let origin = try Origin()
+        defer { origin.dir.remove() }
+        let cache = SourceCache(root: origin.dir.path + "/cache")
+        let url = "file://" + origin.path
+        let before = try cache.snapshotBlocking(url: url, revision: "main")
+        try origin.git("reset", "-q", "--hard", "HEAD~1")
+        try origin.commit("environments/dev/other.yaml", "a: b\n", message: "rewritten")
+        let after = try cache.snapshotBlocking(url: url, revision: "main")
+        #expect(after.commit.hex == (try origin.git("rev-parse", "HEAD")))
+        #expect(after.commit != before.commit)
+        #expect(after.events.contains { $0.contains("force-pushed") }, "\(after.events)")
+    }
+
+    @Test("a corrupt cache is cloned again")
+    func corruptCache() throws {
+        let origin = try Origin()
+        defer { origin.dir.remove() }
+        let cache = SourceCache(root: origin.dir.path + "/cache")
+        let url = "file://" + origin.path
+        _ = try cache.snapshotBlocking(url: url, revision: "main")
+        let repos = try FileManager.default.contentsOfDirectory(atPath: cache.root + "/repos")
+        let repo = cache.root + "/repos/" + (repos.first ?? "")
+        try FileManager.default.removeItem(atPath: repo + "/objects")
+        try "garbage".write(toFile: repo + "/HEAD", atomically: true, encoding: .utf8)
+        try origin.commit("README", "x\n", message: "x")
+        let healed = try cache.snapshotBlocking(url: url, revision: "main")
+        #expect(healed.commit.hex == (try origin.git("rev-parse", "HEAD")))
+        #expect(healed.events.contains { $0.contains("cloning again") }, "\(healed.events)")
+    }
+
+    @Test("git:// through git daemon; when the daemon is down the last good snapshot is used and the failure said")
+    func gitDaemonAndOutage() throws {
+        let origin = try Origin()
+        defer { origin.dir.remove() }
+        try origin.git("config", "daemon.uploadpack", "true")
+        let port = Int.random(in: 20000..<60000)
+        // git-daemon itself (not `git daemon`, whose child would outlive a kill of the parent).
+        let execPath = try ProcessRunner.check("git", ["--exec-path"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let daemon = try BackgroundProcess(execPath + "/git-daemon", ["--reuseaddr", "--export-all", "--base-path=" + origin.dir.path, "--listen=127.0.0.1", "--port=\(port)", origin.dir.path])
+        let url = "git://127.0.0.1:\(port)/origin"
+        let cache = SourceCache(root: origin.dir.path + "/cache")
+        var first: Snapshot?
+        for _ in 0..<50 where first == nil {
+            first = try? cache.snapshotBlocking(url: url, revision: "main")
+            if first == nil { Thread.sleep(forTimeInterval: 0.1) }
+        }
+        let snapshot = try #require(first, "git daemon did not serve")
+        #expect(FileManager.default.fileExists(atPath: snapshot.directory + "/environments/dev/kustomization.yaml"))
+        daemon.stop()
+        let offline = try cache.snapshotBlocking(url: url, revision: "main")
+        #expect(offline.directory == snapshot.directory)
+        #expect(offline.events.contains { $0.contains("fetching \(url) failed") && $0.contains("last good snapshot") }, "\(offline.events)")
+        let fresh = SourceCache(root: origin.dir.path + "/other-cache")
+        #expect(throws: SourceError.self) { try fresh.snapshotBlocking(url: url, revision: "main") }
+    }
+
+    @Test("tai-gitops build --repo URL renders a revision of a remote repository")
+    func buildFromURL() throws {
+        let origin = try Origin()
+        defer { origin.dir.remove() }
+        let output = try ProcessRunner.check(
+            TaiTesting.taiGitopsBinary,
+            ["build", "environments/dev", "--repo", "file://" + origin.path, "--revision", "main", "--cache-dir", origin.dir.path + "/cache"])
+        #expect(output.contains("name: c"))
+        let missing = try ProcessRunner.run(
+            TaiTesting.taiGitopsBinary, ["build", "environments/dev", "--repo", "file://" + origin.path + "-nope", "--cache-dir", origin.dir.path + "/cache"])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("cloning file://"))
+    }
+}
