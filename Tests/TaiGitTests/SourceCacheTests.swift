@@ -145,3 +145,30 @@ struct SourceCacheTests {
         #expect(missing.stderr.contains("cloning file://"))
     }
 }
+
+@Suite("Source cache over smart HTTP", .serialized)
+struct SourceCacheHTTPTests {
+    @Test("https through nginx and git http-backend: basic auth, a test CA, incremental fetch; a wrong password is refused")
+    func https() throws {
+        let origin = try SourceCacheTests.Origin()
+        defer { origin.dir.remove() }
+        let server = try GitHTTPServer(repositories: ["origin.git": origin.path + "/.git"])
+        defer { server.stop() }
+        try Repository.trustCertificates(file: server.caFile)
+        let cache = SourceCache(root: origin.dir.path + "/cache")
+        let credentials = GitCredentials(username: server.username, password: server.password)
+        let first = try cache.snapshotBlocking(url: server.url("origin.git"), revision: "main", credentials: credentials)
+        #expect(FileManager.default.fileExists(atPath: first.directory + "/environments/dev/cm.yaml"))
+        try origin.commit("environments/dev/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  v: \"3\"\n", message: "v3")
+        let next = try cache.snapshotBlocking(url: server.url("origin.git"), revision: "main", credentials: credentials)
+        #expect(next.commit.hex == (try origin.git("rev-parse", "HEAD")))
+        #expect((next.fetched?.receivedObjects ?? 99) <= 5)
+        let other = SourceCache(root: origin.dir.path + "/cache-2")
+        do {
+            _ = try other.snapshotBlocking(url: server.url("origin.git"), revision: "main", credentials: GitCredentials(username: server.username, password: "wrong"))
+            Issue.record("a wrong password must be refused")
+        } catch {
+            #expect(error.message.contains("cloning https://localhost"), "\(error.message)")
+        }
+    }
+}

@@ -185,3 +185,93 @@ public final class BackgroundProcess: @unchecked Sendable {
 
     deinit { stop() }
 }
+
+/// A smart-HTTP git server on loopback: nginx (TLS from a test CA, basic auth) in front of
+/// `git http-backend` through fcgiwrap, serving the repositories in `root/repos`.
+public final class GitHTTPServer: @unchecked Sendable {
+    public let directory: TemporaryDirectory
+    public let port: Int
+    public let caFile: String
+    public let username = "tai"
+    public let password = "s3cret-token"
+    private var processes: [BackgroundProcess] = []
+
+    /// `repositories`: name → path of a repository to serve (as `https://127.0.0.1:PORT/NAME`).
+    public init(repositories: [String: String]) throws {
+        directory = try TemporaryDirectory("tai-git-http")
+        let dir = directory.path
+        func openssl(_ args: String...) throws { try ProcessRunner.check("openssl", args, in: dir) }
+        try openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=tai-git-test-ca")
+        _ = try directory.write("server.ext", "subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+        try openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost")
+        try openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.crt", "-days", "2", "-extfile", "server.ext")
+        caFile = dir + "/ca.crt"
+        let hash = try ProcessRunner.check("openssl", ["passwd", "-apr1", password]).trimmingCharacters(in: .whitespacesAndNewlines)
+        _ = try directory.write("htpasswd", "\(username):\(hash)\n")
+        try FileManager.default.createDirectory(atPath: dir + "/repos", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: dir + "/tmp", withIntermediateDirectories: true)
+        for (name, path) in repositories {
+            try FileManager.default.createSymbolicLink(atPath: dir + "/repos/" + name, withDestinationPath: path)
+        }
+        port = Int.random(in: 20000..<60000)
+        let execPath = try ProcessRunner.check("git", ["--exec-path"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        _ = try directory.write("nginx.conf", """
+            daemon off;
+            master_process off;
+            user root root;
+            worker_processes 1;
+            pid \(dir)/nginx.pid;
+            error_log \(dir)/error.log;
+            events {}
+            http {
+              access_log off;
+              client_body_temp_path \(dir)/tmp/body;
+              fastcgi_temp_path \(dir)/tmp/fastcgi;
+              proxy_temp_path \(dir)/tmp/proxy;
+              uwsgi_temp_path \(dir)/tmp/uwsgi;
+              scgi_temp_path \(dir)/tmp/scgi;
+              server {
+                listen 127.0.0.1:\(port) ssl;
+                ssl_certificate \(dir)/server.crt;
+                ssl_certificate_key \(dir)/server.key;
+                location / {
+                  auth_basic "git";
+                  auth_basic_user_file \(dir)/htpasswd;
+                  client_max_body_size 0;
+                  fastcgi_pass unix:\(dir)/fcgi.sock;
+                  include /etc/nginx/fastcgi_params;
+                  fastcgi_param SCRIPT_FILENAME \(execPath)/git-http-backend;
+                  fastcgi_param GIT_PROJECT_ROOT \(dir)/repos;
+                  fastcgi_param GIT_HTTP_EXPORT_ALL "";
+                  fastcgi_param PATH_INFO $uri;
+                  fastcgi_param REMOTE_USER $remote_user;
+                }
+              }
+            }
+            """)
+        processes.append(try BackgroundProcess("fcgiwrap", ["-s", "unix:\(dir)/fcgi.sock"]))
+        processes.append(try BackgroundProcess("nginx", ["-c", dir + "/nginx.conf", "-p", dir]))
+        // Wait until nginx answers.
+        for _ in 0..<100 {
+            let probe = try ProcessRunner.run("openssl", ["s_client", "-connect", "127.0.0.1:\(port)", "-brief"], environment: [:])
+            if probe.status == 0 || probe.stderr.contains("CONNECTION ESTABLISHED") { break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+    }
+
+    /// By host name: libgit2 built with mbedTLS does not match IP addresses in certificates.
+    public func url(_ name: String) -> String { "https://localhost:\(port)/\(name)" }
+
+    public func stop() {
+        for process in processes.reversed() { process.stop() }
+        processes = []
+        if let pid = try? String(contentsOfFile: directory.path + "/nginx.pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), let n = Int32(pid) {
+            kill(n, SIGKILL)
+        }
+    }
+
+    deinit {
+        stop()
+        directory.remove()
+    }
+}
