@@ -24,17 +24,7 @@ struct ApplyCommand: AsyncParsableCommand {
             """
     )
 
-    enum Output: String, ExpressibleByArgument, CaseIterable {
-        case text
-        case json
-    }
-
-    @Argument(help: "An environment name (environments/NAME of --repo) or a kustomization directory.")
-    var environment: String
-
-    @OptionGroup var source: SourceOptions
-
-    @OptionGroup var cluster: ClusterOptions
+    @OptionGroup var target: EnvironmentArguments
 
     @Flag(name: .customLong("dry-run"), help: "Send every write as a server-side dry run.")
     var dryRun = false
@@ -67,11 +57,11 @@ struct ApplyCommand: AsyncParsableCommand {
     var fieldManager: String = "tai-gitops"
 
     @Option(name: .shortAndLong, help: "Output: text (a line per object, then a summary) or json.")
-    var output: Output = .text
+    var output: TextOrJSON = .text
 
     func run() async throws {
         try await exitingTwoOnError {
-            let env = try await PreparedEnvironment.prepare(environment, repo: try await source.resolveRepository(), cluster: cluster)
+            let env = try await target.prepare()
             let options = ApplyOptions(
                 inventory: env.inventory, fieldManager: fieldManager, dryRun: dryRun, prune: prune, wait: wait, timeout: .seconds(timeout),
                 forceConflicts: forceConflicts, replaceImmutable: replaceImmutable, maxPruneFraction: Double(maxPrunePercent) / 100,

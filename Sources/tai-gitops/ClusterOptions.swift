@@ -105,6 +105,26 @@ struct EnvironmentTarget {
     }
 }
 
+/// What diff and apply are pointed at: an environment of a repository, and a cluster.
+struct EnvironmentArguments: ParsableArguments {
+    @Argument(help: "An environment name (environments/NAME of --repo) or a kustomization directory.")
+    var environment: String
+
+    @OptionGroup var source: SourceOptions
+
+    @OptionGroup var cluster: ClusterOptions
+
+    func prepare() async throws(CLIError) -> PreparedEnvironment {
+        try await PreparedEnvironment.prepare(environment, repo: try await source.resolveRepository(), cluster: cluster)
+    }
+}
+
+/// `-o text|json`.
+enum TextOrJSON: String, ExpressibleByArgument, CaseIterable {
+    case text
+    case json
+}
+
 /// An environment rendered and a client for its cluster: what diff and apply start from.
 struct PreparedEnvironment {
     var target: EnvironmentTarget

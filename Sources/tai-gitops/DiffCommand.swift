@@ -24,17 +24,7 @@ struct DiffCommand: AsyncParsableCommand {
             """
     )
 
-    enum Output: String, ExpressibleByArgument, CaseIterable {
-        case text
-        case json
-    }
-
-    @Argument(help: "An environment name (environments/NAME of --repo) or a kustomization directory.")
-    var environment: String
-
-    @OptionGroup var source: SourceOptions
-
-    @OptionGroup var cluster: ClusterOptions
+    @OptionGroup var target: EnvironmentArguments
 
     @Flag(name: .customLong("server-side"), help: "Ask the API server (dry-run apply) instead of computing locally.")
     var serverSide = false
@@ -43,11 +33,11 @@ struct DiffCommand: AsyncParsableCommand {
     var fieldManager: String = "tai-gitops"
 
     @Option(name: .shortAndLong, help: "Output: text (a diff per object and a summary) or json.")
-    var output: Output = .text
+    var output: TextOrJSON = .text
 
     func run() async throws {
         try await exitingTwoOnError {
-            let env = try await PreparedEnvironment.prepare(environment, repo: try await source.resolveRepository(), cluster: cluster)
+            let env = try await target.prepare()
             let report = try await Differ(client: env.client).diff(
                 env.objects, options: DiffOptions(fieldManager: fieldManager, serverSide: serverSide, ignore: env.rules, inventory: env.inventory))
             let text: String
