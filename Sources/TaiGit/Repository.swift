@@ -156,7 +156,7 @@ public final class Repository {
         return CommitInfo(id: commit, message: message, authorName: name, authorEmail: email, time: time)
     }
 
-    private static func hex(_ id: UnsafePointer<git_oid>) -> String {
+    static func hex(_ id: UnsafePointer<git_oid>) -> String {
         var buffer = [CChar](repeating: 0, count: Int(tai_git_oid_hexsz()) + 1)
         buffer.withUnsafeMutableBufferPointer { b in
             _ = git_oid_tostr(b.baseAddress, b.count, id)

@@ -44,11 +44,14 @@ public struct SourceCache: Sendable {
     /// Brings the cache up to date for `url` and returns the snapshot of `revision` (a branch, a
     /// tag or a commit id). When the remote cannot be reached, the last good snapshot of that
     /// revision is returned with the failure among its events; without one, the failure is thrown.
-    public func snapshot(url: String, revision: String, credentials: GitCredentials = GitCredentials()) async throws(SourceError) -> Snapshot {
+    public func snapshot(
+        url: String, revision: String, credentials: GitCredentials = GitCredentials(), policy: SignaturePolicy = .none,
+        verifier: SignatureVerifier = SignatureVerifier()
+    ) async throws(SourceError) -> Snapshot {
         let result: Result<Snapshot, SourceError> = await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
                 do throws(SourceError) {
-                    continuation.resume(returning: .success(try snapshotBlocking(url: url, revision: revision, credentials: credentials)))
+                    continuation.resume(returning: .success(try snapshotBlocking(url: url, revision: revision, credentials: credentials, policy: policy, verifier: verifier)))
                 } catch {
                     continuation.resume(returning: .failure(error))
                 }
@@ -59,7 +62,10 @@ public struct SourceCache: Sendable {
 
     static let refspecs = ["+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"]
 
-    public func snapshotBlocking(url: String, revision: String, credentials: GitCredentials = GitCredentials()) throws(SourceError) -> Snapshot {
+    public func snapshotBlocking(
+        url: String, revision: String, credentials: GitCredentials = GitCredentials(), policy: SignaturePolicy = .none,
+        verifier: SignatureVerifier = SignatureVerifier()
+    ) throws(SourceError) -> Snapshot {
         var events: [String] = []
         let repoDir = repositoryDirectory(url)
         let fm = FileManager.default
@@ -124,6 +130,10 @@ public struct SourceCache: Sendable {
             commit = try Self.resolve(revision, in: repository)
         } catch {
             throw SourceError(message: "\(url): revision '\(revision)' is neither a branch, a tag nor a commit there (\(error.message))")
+        }
+        // An unsigned or badly signed revision is never rendered.
+        if let problem = verifier.check(policy, head: commit, in: repository) {
+            throw SourceError(message: "\(url) at \(revision): \(problem)")
         }
         if let previous, previous != commit.hex, (try? repository.isDescendant(commit, of: CommitID(hex: previous))) == false {
             events.append("\(revision) was force-pushed: \(previous.prefix(12)) is not an ancestor of \(commit.short); following the new head")

@@ -29,6 +29,22 @@ struct SourceOptions: ParsableArguments {
     @Option(name: .customLong("git-ssh-key"), help: "A private key file for ssh remotes.")
     var gitSSHKey: String?
 
+    enum Verification: String, ExpressibleByArgument, CaseIterable {
+        case none, head, ancestry
+    }
+
+    @Option(name: .customLong("verify-signatures"), help: "With a git URL: none, head (the commit to deploy must be signed by an allowed key) or ancestry (every commit since --trusted-anchor).")
+    var verifySignatures: Verification = .none
+
+    @Option(name: .customLong("allowed-signers"), help: "SSH allowed-signers file (as git's gpg.ssh.allowedSignersFile).")
+    var allowedSigners: String?
+
+    @Option(help: "OpenPGP keyring (for gpgv) of keys allowed to sign.")
+    var keyring: String?
+
+    @Option(name: .customLong("trusted-anchor"), help: "With --verify-signatures ancestry: a trusted commit; commits after it must be signed.")
+    var trustedAnchor: String?
+
     static func isURL(_ repo: String) -> Bool {
         if repo.contains("://") { return true }
         // scp-like `user@host:path` (not a local path that happens to contain a colon).
@@ -52,7 +68,18 @@ struct SourceOptions: ParsableArguments {
         }
         let cache = SourceCache(root: cacheDir ?? SourceCache.defaultRoot)
         let snapshot: Snapshot
-        do { snapshot = try await cache.snapshot(url: repo, revision: revision, credentials: credentials) } catch { throw CLIError(message: error.message) }
+        let policy: SignaturePolicy = switch verifySignatures {
+        case .none: .none
+        case .head: .head
+        case .ancestry: .ancestry(anchor: trustedAnchor)
+        }
+        if policy != .none && allowedSigners == nil && keyring == nil {
+            throw CLIError(message: "--verify-signatures \(verifySignatures.rawValue) needs --allowed-signers FILE (SSH) or --keyring FILE (OpenPGP)")
+        }
+        let verifier = SignatureVerifier(allowedSigners: allowedSigners, keyring: keyring)
+        do { snapshot = try await cache.snapshot(url: repo, revision: revision, credentials: credentials, policy: policy, verifier: verifier) } catch {
+            throw CLIError(message: error.message)
+        }
         for event in snapshot.events { FileHandle.standardError.write(Data("note: \(event)\n".utf8)) }
         return snapshot.directory
     }

@@ -131,6 +131,67 @@ struct SourceCacheTests {
         #expect(throws: SourceError.self) { try fresh.snapshotBlocking(url: url, revision: "main") }
     }
 
+    @Test("signatures: an allowed SSH key's head is rendered; unsigned or stranger-signed heads are refused; ancestry checks every commit since the anchor")
+    func signatures() throws {
+        let origin = try Origin()
+        defer { origin.dir.remove() }
+        let keys = origin.dir.path + "/keys"
+        try FileManager.default.createDirectory(atPath: keys, withIntermediateDirectories: true)
+        for name in ["signer", "stranger"] {
+            try ProcessRunner.check("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", name, "-f", keys + "/" + name])
+        }
+        let publicKey = try String(contentsOfFile: keys + "/signer.pub", encoding: .utf8).split(separator: " ").prefix(2).joined(separator: " ")
+        let allowed = try origin.dir.write("allowed_signers", "deploy@example.com \(publicKey)\n")
+        func signedCommit(_ key: String, _ message: String) throws {
+            _ = try origin.dir.write("origin/README", message + "\n")
+            try origin.git("add", "-A")
+            try origin.git("-c", "gpg.format=ssh", "-c", "user.signingkey=\(keys)/\(key)", "commit", "-q", "-S", "-m", message)
+        }
+        let anchor = try origin.git("rev-parse", "HEAD")
+        try signedCommit("signer", "signed by the deploy key")
+        let cache = SourceCache(root: origin.dir.path + "/cache")
+        let url = "file://" + origin.path
+        let verifier = SignatureVerifier(allowedSigners: allowed)
+        let good = try cache.snapshotBlocking(url: url, revision: "main", policy: .head, verifier: verifier)
+        #expect(good.commit.hex == (try origin.git("rev-parse", "HEAD")))
+        _ = try cache.snapshotBlocking(url: url, revision: "main", policy: .ancestry(anchor: anchor), verifier: verifier)
+        do {
+            _ = try cache.snapshotBlocking(url: url, revision: "main", policy: .ancestry(anchor: nil), verifier: verifier)
+            Issue.record("the unsigned commits before the anchor must be refused without an anchor")
+        } catch {
+            #expect(error.message.contains("is not signed"))
+        }
+
+        try origin.commit("environments/dev/extra.yaml", "a: b\n", message: "unsigned")
+        let unsigned = try origin.git("rev-parse", "--short=12", "HEAD")
+        do {
+            _ = try cache.snapshotBlocking(url: url, revision: "main", policy: .head, verifier: verifier)
+            Issue.record("an unsigned head must be refused")
+        } catch {
+            #expect(error.message.contains("commit \(unsigned.prefix(12)) is refused: it is not signed"), "\(error.message)")
+        }
+        try signedCommit("stranger", "signed by someone else")
+        do {
+            _ = try cache.snapshotBlocking(url: url, revision: "main", policy: .head, verifier: verifier)
+            Issue.record("a stranger's signature must be refused")
+        } catch {
+            #expect(error.message.contains("its SSH key is not in"), "\(error.message)")
+        }
+        try signedCommit("signer", "signed again by the deploy key")
+        _ = try cache.snapshotBlocking(url: url, revision: "main", policy: .head, verifier: verifier)
+        do {
+            _ = try cache.snapshotBlocking(url: url, revision: "main", policy: .ancestry(anchor: anchor), verifier: verifier)
+            Issue.record("ancestry must find the unsigned and the stranger's commits")
+        } catch {
+            #expect(error.message.contains("is refused"), "\(error.message)")
+        }
+        let cli = try ProcessRunner.run(
+            TaiTesting.taiGitopsBinary,
+            ["build", "environments/dev", "--repo", url, "--cache-dir", origin.dir.path + "/cache", "--verify-signatures", "ancestry", "--trusted-anchor", anchor, "--allowed-signers", allowed])
+        #expect(cli.status == 1)
+        #expect(cli.stderr.contains("is refused"), "\(cli.stderr)")
+    }
+
     @Test("tai-gitops build --repo URL renders a revision of a remote repository")
     func buildFromURL() throws {
         let origin = try Origin()
