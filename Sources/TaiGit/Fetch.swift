@@ -26,7 +26,7 @@ public struct FetchStats: Sendable, Equatable {
 }
 
 /// Handed to libgit2's callbacks through their payload pointer.
-final class CallbackPayload {
+class CallbackPayload {
     let credentials: GitCredentials
     var attempts = 0
     init(_ credentials: GitCredentials) { self.credentials = credentials }
