@@ -78,6 +78,7 @@ public final class Repository {
             } else {
                 git_clone(&repo, url, directory, &options)
             }
+        if code != 0, let problem = payload.hostKeyProblem { throw GitError(operation: "clone \(url)", code: code, message: problem) }
         try GitError.check(code, "clone \(url) into \(directory)")
         guard let repo else { throw GitError(operation: "clone \(url)", code: -1, message: "no repository returned") }
         return Repository(handle: repo)

@@ -97,7 +97,7 @@ public struct SourceCache: Sendable {
                     repository = nil
                     try? fm.removeItem(atPath: repoDir)
                 } else {
-                    fetchError = "fetching \(url) failed: \(error.message)"
+                    fetchError = "fetching \(url) failed: \(error.message)" + Self.authHint(error, credentials)
                 }
             }
         }
@@ -110,7 +110,7 @@ public struct SourceCache: Sendable {
                 repository = try Repository.open(at: repoDir)
             } catch let error as GitError {
                 try? fm.removeItem(atPath: partial)
-                fetchError = "cloning \(url) failed: \(error.message)"
+                fetchError = "cloning \(url) failed: \(error.message)" + Self.authHint(error, credentials)
             } catch {
                 try? fm.removeItem(atPath: partial)
                 fetchError = "cloning \(url) failed: \(error)"
@@ -162,6 +162,15 @@ public struct SourceCache: Sendable {
             if let commit = try? repository.resolve(candidate) { return commit }
         }
         return try repository.resolve(revision)
+    }
+
+    /// A hint for the commonest ssh authentication failure.
+    static func authHint(_ error: GitError, _ credentials: GitCredentials) -> String {
+        guard error.code == -16 else { return "" }
+        if credentials.sshKeyFile != nil {
+            return " (authentication failed: is the key authorized on the server? libssh2 signs RSA keys with ssh-rsa/SHA-1, which OpenSSH 8.8+ refuses — prefer an ed25519 key)"
+        }
+        return " (authentication failed: check the user and password or token)"
     }
 
     static func isCorruption(_ error: GitError) -> Bool {

@@ -29,6 +29,15 @@ struct SourceOptions: ParsableArguments {
     @Option(name: .customLong("git-ssh-key"), help: "A private key file for ssh remotes.")
     var gitSSHKey: String?
 
+    @Option(name: .customLong("git-ssh-key-passphrase-env"), help: "An environment variable holding the ssh key's passphrase.")
+    var gitSSHKeyPassphraseEnv: String?
+
+    @Option(name: .customLong("git-known-hosts"), help: "known_hosts file for ssh remotes (default ~/.ssh/known_hosts).")
+    var gitKnownHosts: String?
+
+    @Flag(name: .customLong("git-allow-unknown-host"), help: "Accept an ssh server whose key is not in known_hosts (unsafe).")
+    var gitAllowUnknownHost = false
+
     enum Verification: String, ExpressibleByArgument, CaseIterable {
         case none, head, ancestry
     }
@@ -55,7 +64,9 @@ struct SourceOptions: ParsableArguments {
     /// The local directory to read: the checkout itself, or the snapshot of `revision`.
     func resolveRepository() async throws(CLIError) -> String {
         guard Self.isURL(repo) else { return repo }
-        var credentials = GitCredentials(username: gitUsername, sshKeyFile: gitSSHKey)
+        var credentials = GitCredentials(
+            username: gitUsername, sshKeyFile: gitSSHKey, sshKeyPassphrase: gitSSHKeyPassphraseEnv.flatMap { ProcessInfo.processInfo.environment[$0] },
+            knownHostsFile: gitKnownHosts, allowUnknownHosts: gitAllowUnknownHost)
         if let file = gitPasswordFile {
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw CLIError(message: "--git-password-file \(file) cannot be read") }
             credentials.password = text.trimmingCharacters(in: .whitespacesAndNewlines)

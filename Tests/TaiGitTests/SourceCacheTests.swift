@@ -233,3 +233,38 @@ struct SourceCacheHTTPTests {
         }
     }
 }
+
+@Suite("Source cache over ssh", .serialized)
+struct SourceCacheSSHTests {
+    @Test("ssh with a key and known_hosts; an unknown host key is refused unless explicitly allowed; a wrong key is refused")
+    func ssh() throws {
+        let origin = try SourceCacheTests.Origin()
+        defer { origin.dir.remove() }
+        // Keys are made before sshd runs: a process started while it runs is not reaped by Foundation here.
+        let stranger = origin.dir.path + "/stranger"
+        try ProcessRunner.check("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", stranger])
+        let server = try GitSSHServer()
+        defer { server.stop() }
+        let url = server.url(origin.path)
+        let good = GitCredentials(sshKeyFile: server.clientKey, knownHostsFile: server.knownHosts)
+        let snapshot = try SourceCache(root: origin.dir.path + "/cache").snapshotBlocking(url: url, revision: "main", credentials: good)
+        #expect(FileManager.default.fileExists(atPath: snapshot.directory + "/environments/dev/cm.yaml"))
+
+        let emptyKnownHosts = try origin.dir.write("empty_known_hosts", "")
+        do {
+            _ = try SourceCache(root: origin.dir.path + "/cache-2").snapshotBlocking(
+                url: url, revision: "main", credentials: GitCredentials(sshKeyFile: server.clientKey, knownHostsFile: emptyKnownHosts))
+            Issue.record("an unknown host key must be refused")
+        } catch {
+            #expect(error.message.contains("unknown host"), "\(error.message)")
+        }
+        let allowed = try SourceCache(root: origin.dir.path + "/cache-3").snapshotBlocking(
+            url: url, revision: "main", credentials: GitCredentials(sshKeyFile: server.clientKey, knownHostsFile: emptyKnownHosts, allowUnknownHosts: true))
+        #expect(allowed.commit == snapshot.commit)
+
+        #expect(throws: SourceError.self) {
+            try SourceCache(root: origin.dir.path + "/cache-4").snapshotBlocking(
+                url: url, revision: "main", credentials: GitCredentials(sshKeyFile: stranger, knownHostsFile: server.knownHosts))
+        }
+    }
+}

@@ -275,3 +275,60 @@ public final class GitHTTPServer: @unchecked Sendable {
         directory.remove()
     }
 }
+
+/// An ssh git server on loopback: the system's sshd with its own host key and an authorized
+/// client key; repositories are reached as `ssh://USER@127.0.0.1:PORT/ABSOLUTE/PATH`.
+public final class GitSSHServer: @unchecked Sendable {
+    public let directory: TemporaryDirectory
+    public let port: Int
+    /// The client's private key (ed25519) and a known_hosts file holding the server's key.
+    public let clientKey: String
+    public let knownHosts: String
+    public let user: String
+    private var process: BackgroundProcess?
+
+    public init() throws {
+        directory = try TemporaryDirectory("tai-git-ssh")
+        let dir = directory.path
+        try ProcessRunner.check("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", dir + "/host_key"])
+        // ed25519: libssh2 1.10 signs RSA keys with ssh-rsa (SHA-1), which OpenSSH 8.8+ refuses.
+        try ProcessRunner.check("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", dir + "/client_key"])
+        clientKey = dir + "/client_key"
+        try FileManager.default.copyItem(atPath: dir + "/client_key.pub", toPath: dir + "/authorized_keys")
+        user = ProcessInfo.processInfo.environment["USER"] ?? "root"
+        port = Int.random(in: 20000..<60000)
+        let hostKey = try String(contentsOfFile: dir + "/host_key.pub", encoding: .utf8).split(separator: " ").prefix(2).joined(separator: " ")
+        knownHosts = try directory.write("known_hosts", "[127.0.0.1]:\(port) \(hostKey)\n")
+        try? FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
+        _ = try directory.write("sshd_config", """
+            Port \(port)
+            ListenAddress 127.0.0.1
+            HostKey \(dir)/host_key
+            AuthorizedKeysFile \(dir)/authorized_keys
+            PasswordAuthentication no
+            KbdInteractiveAuthentication no
+            PubkeyAuthentication yes
+            PermitRootLogin prohibit-password
+            StrictModes no
+            UsePAM no
+            PidFile \(dir)/sshd.pid
+            """)
+        process = try BackgroundProcess("/usr/sbin/sshd", ["-D", "-e", "-f", dir + "/sshd_config"])
+        // sshd writes its pid file once it listens.
+        for _ in 0..<100 where !FileManager.default.fileExists(atPath: dir + "/sshd.pid") {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+    }
+
+    public func url(_ path: String) -> String { "ssh://\(user)@127.0.0.1:\(port)\(path)" }
+
+    public func stop() {
+        process?.stop()
+        process = nil
+    }
+
+    deinit {
+        stop()
+        directory.remove()
+    }
+}
