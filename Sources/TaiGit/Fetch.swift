@@ -131,6 +131,7 @@ extension Repository {
         var options = git_fetch_options()
         try GitError.check(git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION)), "fetch")
         options.prune = GIT_FETCH_PRUNE
+        options.proxy_opts.type = GIT_PROXY_AUTO  // http(s)_proxy from the environment or git config
         let payload = CallbackPayload(credentials)
         let opaque = Unmanaged.passUnretained(payload).toOpaque()
         GitCallbacks.install(&options.callbacks, payload: opaque)

@@ -65,6 +65,7 @@ public final class Repository {
         var options = git_clone_options()
         try GitError.check(git_clone_options_init(&options, UInt32(GIT_CLONE_OPTIONS_VERSION)), "clone \(url)")
         options.bare = bare ? 1 : 0
+        options.fetch_opts.proxy_opts.type = GIT_PROXY_AUTO  // http(s)_proxy from the environment or git config
         let payload = CallbackPayload(credentials)
         GitCallbacks.install(&options.fetch_opts.callbacks, payload: Unmanaged.passUnretained(payload).toOpaque())
         defer { withExtendedLifetime(payload) {} }

@@ -51,3 +51,65 @@ extension Repository {
         return out
     }
 }
+
+extension Repository {
+    /// The first-parent history from `head` back to (not including) `anchor`, newest first.
+    public func firstParentCommits(since anchor: CommitID?, to head: CommitID) throws(GitError) -> [CommitID] {
+        var walk: OpaquePointer?
+        try GitError.check(git_revwalk_new(&walk, handleForExtensions), "walk history")
+        defer { git_revwalk_free(walk) }
+        try GitError.check(git_revwalk_simplify_first_parent(walk), "first-parent walk")
+        var headOID = git_oid()
+        try GitError.check(git_oid_fromstr(&headOID, head.hex), "parse \(head.hex)")
+        try GitError.check(git_revwalk_push(walk, &headOID), "walk from \(head.short)")
+        if let anchor {
+            var anchorOID = git_oid()
+            try GitError.check(git_oid_fromstr(&anchorOID, anchor.hex), "parse \(anchor.hex)")
+            try GitError.check(git_revwalk_hide(walk, &anchorOID), "walk to \(anchor.short)")
+        }
+        var out: [CommitID] = []
+        var next = git_oid()
+        while git_revwalk_next(&next, walk) == 0 { out.append(CommitID(hex: Self.hex(&next))) }
+        return out
+    }
+
+    /// How many parents a commit has (2 or more for a merge).
+    public func parentCount(_ commit: CommitID) throws(GitError) -> Int {
+        var oid = git_oid()
+        try GitError.check(git_oid_fromstr(&oid, commit.hex), "parse \(commit.hex)")
+        var object: OpaquePointer?
+        try GitError.check(git_commit_lookup(&object, handleForExtensions, &oid), "look up \(commit.short)")
+        defer { git_commit_free(object) }
+        return Int(git_commit_parentcount(object))
+    }
+
+    /// The paths a commit changes relative to its first parent (all its files for a root commit).
+    public func changedPaths(_ commit: CommitID) throws(GitError) -> [String] {
+        var oid = git_oid()
+        try GitError.check(git_oid_fromstr(&oid, commit.hex), "parse \(commit.hex)")
+        var object: OpaquePointer?
+        try GitError.check(git_commit_lookup(&object, handleForExtensions, &oid), "look up \(commit.short)")
+        defer { git_commit_free(object) }
+        var newTree: OpaquePointer?
+        try GitError.check(git_commit_tree(&newTree, object), "tree of \(commit.short)")
+        defer { git_tree_free(newTree) }
+        var oldTree: OpaquePointer?
+        if git_commit_parentcount(object) > 0 {
+            var parent: OpaquePointer?
+            try GitError.check(git_commit_parent(&parent, object, 0), "parent of \(commit.short)")
+            defer { git_commit_free(parent) }
+            try GitError.check(git_commit_tree(&oldTree, parent), "tree of the parent of \(commit.short)")
+        }
+        defer { git_tree_free(oldTree) }
+        var diff: OpaquePointer?
+        try GitError.check(git_diff_tree_to_tree(&diff, handleForExtensions, oldTree, newTree, nil), "diff \(commit.short)")
+        defer { git_diff_free(diff) }
+        var paths: [String] = []
+        for i in 0..<git_diff_num_deltas(diff) {
+            guard let delta = git_diff_get_delta(diff, i) else { continue }
+            if let path = delta.pointee.new_file.path { paths.append(String(cString: path)) }
+            if let path = delta.pointee.old_file.path, delta.pointee.status == GIT_DELTA_DELETED { paths.append(String(cString: path)) }
+        }
+        return paths
+    }
+}

@@ -123,6 +123,7 @@ extension Repository {
         defer { git_remote_free(remote) }
         var options = git_push_options()
         try GitError.check(git_push_options_init(&options, UInt32(GIT_PUSH_OPTIONS_VERSION)), "push")
+        options.proxy_opts.type = GIT_PROXY_AUTO
         let payload = PushPayload(credentials)
         let opaque = Unmanaged.passUnretained(payload).toOpaque()
         GitCallbacks.install(&options.callbacks, payload: opaque)

@@ -46,12 +46,12 @@ public struct SourceCache: Sendable {
     /// revision is returned with the failure among its events; without one, the failure is thrown.
     public func snapshot(
         url: String, revision: String, credentials: GitCredentials = GitCredentials(), policy: SignaturePolicy = .none,
-        verifier: SignatureVerifier = SignatureVerifier()
+        verifier: SignatureVerifier = SignatureVerifier(), provenance: ProvenancePolicy? = nil
     ) async throws(SourceError) -> Snapshot {
         let result: Result<Snapshot, SourceError> = await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
                 do throws(SourceError) {
-                    continuation.resume(returning: .success(try snapshotBlocking(url: url, revision: revision, credentials: credentials, policy: policy, verifier: verifier)))
+                    continuation.resume(returning: .success(try snapshotBlocking(url: url, revision: revision, credentials: credentials, policy: policy, verifier: verifier, provenance: provenance)))
                 } catch {
                     continuation.resume(returning: .failure(error))
                 }
@@ -64,7 +64,7 @@ public struct SourceCache: Sendable {
 
     public func snapshotBlocking(
         url: String, revision: String, credentials: GitCredentials = GitCredentials(), policy: SignaturePolicy = .none,
-        verifier: SignatureVerifier = SignatureVerifier()
+        verifier: SignatureVerifier = SignatureVerifier(), provenance: ProvenancePolicy? = nil
     ) throws(SourceError) -> Snapshot {
         var events: [String] = []
         let repoDir = repositoryDirectory(url)
@@ -134,6 +134,9 @@ public struct SourceCache: Sendable {
         // An unsigned or badly signed revision is never rendered.
         if let problem = verifier.check(policy, head: commit, in: repository) {
             throw SourceError(message: "\(url) at \(revision): \(problem)")
+        }
+        if let provenance, let problem = provenance.problem(head: commit, in: repository) {
+            throw SourceError(message: "\(url) at \(revision): provenance: \(problem)")
         }
         if let previous, previous != commit.hex, (try? repository.isDescendant(commit, of: CommitID(hex: previous))) == false {
             events.append("\(revision) was force-pushed: \(previous.prefix(12)) is not an ancestor of \(commit.short); following the new head")

@@ -84,3 +84,44 @@ public struct SignatureVerifier: Sendable {
         return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
     }
 }
+
+/// Changes to an environment's files must arrive through a merge commit of an approved pull
+/// request: on the first-parent history since a trusted anchor, every commit that touches
+/// `path` must be a merge that the forge signed (an allowed key) or that is on an allowed list.
+public struct ProvenancePolicy: Sendable {
+    /// The environment's directory, e.g. `environments/prod/`.
+    public var path: String
+    public var anchor: String?
+    /// Merge commits accepted without a signature (full ids).
+    public var allowedMerges: Set<String>
+    public var verifier: SignatureVerifier
+
+    public init(path: String, anchor: String? = nil, allowedMerges: Set<String> = [], verifier: SignatureVerifier = SignatureVerifier()) {
+        self.path = path.hasSuffix("/") ? path : path + "/"
+        self.anchor = anchor
+        self.allowedMerges = allowedMerges
+        self.verifier = verifier
+    }
+
+    /// Nil when every change to `path` since the anchor came through an accepted merge; else why not.
+    public func problem(head: CommitID, in repository: Repository) -> String? {
+        let commits: [CommitID]
+        do { commits = try repository.firstParentCommits(since: anchor.map { try repository.resolve($0) }, to: head) } catch {
+            return "the history of \(head.short) cannot be walked: \(error)"
+        }
+        for commit in commits {
+            let touches: Bool
+            do { touches = try repository.changedPaths(commit).contains { $0.hasPrefix(path) } } catch { return "\(commit.short): \(error)" }
+            guard touches else { continue }
+            let parents = (try? repository.parentCount(commit)) ?? 0
+            guard parents >= 2 else {
+                return "commit \(commit.short) changes \(path) directly, not through the merge of a pull request"
+            }
+            if allowedMerges.contains(commit.hex) { continue }
+            if let problem = verifier.problem(with: commit, in: repository) {
+                return "merge \(commit.short) changes \(path) but is neither signed by the forge (\(problem)) nor on the allowed list"
+            }
+        }
+        return nil
+    }
+}

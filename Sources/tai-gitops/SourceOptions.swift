@@ -54,6 +54,15 @@ struct SourceOptions: ParsableArguments {
     @Option(name: .customLong("trusted-anchor"), help: "With --verify-signatures ancestry: a trusted commit; commits after it must be signed.")
     var trustedAnchor: String?
 
+    @Option(name: .customLong("provenance-path"), help: "With a git URL: changes under this path (e.g. environments/prod) must arrive through merges the forge signed or that --allowed-merges lists.")
+    var provenancePath: String?
+
+    @Option(name: .customLong("forge-signers"), help: "Allowed-signers file of the forge's merge-signing key (for --provenance-path).")
+    var forgeSigners: String?
+
+    @Option(name: .customLong("allowed-merges"), help: "A file listing merge commit ids accepted without a forge signature (for --provenance-path).")
+    var allowedMerges: String?
+
     static func isURL(_ repo: String) -> Bool {
         if repo.contains("://") { return true }
         // scp-like `user@host:path` (not a local path that happens to contain a colon).
@@ -88,7 +97,18 @@ struct SourceOptions: ParsableArguments {
             throw CLIError(message: "--verify-signatures \(verifySignatures.rawValue) needs --allowed-signers FILE (SSH) or --keyring FILE (OpenPGP)")
         }
         let verifier = SignatureVerifier(allowedSigners: allowedSigners, keyring: keyring)
-        do { snapshot = try await cache.snapshot(url: repo, revision: revision, credentials: credentials, policy: policy, verifier: verifier) } catch {
+        var provenance: ProvenancePolicy?
+        if let provenancePath {
+            var merges: Set<String> = []
+            if let allowedMerges {
+                guard let text = try? String(contentsOfFile: allowedMerges, encoding: .utf8) else { throw CLIError(message: "--allowed-merges \(allowedMerges) cannot be read") }
+                merges = Set(text.split(whereSeparator: \.isWhitespace).map(String.init).filter { !$0.hasPrefix("#") })
+            }
+            provenance = ProvenancePolicy(path: provenancePath, anchor: trustedAnchor, allowedMerges: merges, verifier: SignatureVerifier(allowedSigners: forgeSigners))
+        }
+        do {
+            snapshot = try await cache.snapshot(url: repo, revision: revision, credentials: credentials, policy: policy, verifier: verifier, provenance: provenance)
+        } catch {
             throw CLIError(message: error.message)
         }
         for event in snapshot.events { FileHandle.standardError.write(Data("note: \(event)\n".utf8)) }

@@ -192,6 +192,49 @@ struct SourceCacheTests {
         #expect(cli.stderr.contains("is refused"), "\(cli.stderr)")
     }
 
+    @Test("provenance: an environment changes only through merges the forge signed or that are on the allowed list")
+    func provenance() throws {
+        let origin = try Origin()
+        defer { origin.dir.remove() }
+        let forgeKey = origin.dir.path + "/forge"
+        try ProcessRunner.check("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "forge", "-f", forgeKey])
+        let publicKey = try String(contentsOfFile: forgeKey + ".pub", encoding: .utf8).split(separator: " ").prefix(2).joined(separator: " ")
+        let forge = try origin.dir.write("forge_signers", "forge@example.com \(publicKey)\n")
+        let anchor = try origin.git("rev-parse", "HEAD")
+        // A reviewed change: a branch merged with a merge commit the forge signs.
+        try origin.git("checkout", "-q", "-b", "feature")
+        try origin.commit("environments/dev/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  v: \"reviewed\"\n", message: "change dev")
+        try origin.git("checkout", "-q", "main")
+        try origin.git("-c", "gpg.format=ssh", "-c", "user.signingkey=" + forgeKey, "merge", "-q", "--no-ff", "-S", "-m", "Merge pull request #1", "feature")
+        // A change outside the environment, committed directly: allowed.
+        try origin.commit("README", "docs\n", message: "docs")
+        let cache = SourceCache(root: origin.dir.path + "/cache")
+        let url = "file://" + origin.path
+        let policy = ProvenancePolicy(path: "environments/dev", anchor: anchor, verifier: SignatureVerifier(allowedSigners: forge))
+        _ = try cache.snapshotBlocking(url: url, revision: "main", provenance: policy)
+
+        // A direct commit to the environment is refused.
+        try origin.commit("environments/dev/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  v: \"direct\"\n", message: "direct change")
+        let direct = String(try origin.git("rev-parse", "HEAD").prefix(12))
+        do {
+            _ = try cache.snapshotBlocking(url: url, revision: "main", provenance: policy)
+            Issue.record("a direct change must be refused")
+        } catch {
+            #expect(error.message.contains("provenance: commit \(direct) changes environments/dev/ directly"), "\(error.message)")
+        }
+        // An unsigned merge is refused unless it is on the allowed list.
+        try origin.git("reset", "-q", "--hard", "HEAD~1")
+        try origin.git("checkout", "-q", "-b", "feature2")
+        try origin.commit("environments/dev/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  v: \"two\"\n", message: "change dev again")
+        try origin.git("checkout", "-q", "main")
+        try origin.git("merge", "-q", "--no-ff", "-m", "Merge pull request #2", "feature2")
+        let merge = try origin.git("rev-parse", "HEAD")
+        #expect(throws: SourceError.self) { try cache.snapshotBlocking(url: url, revision: "main", provenance: policy) }
+        var listed = policy
+        listed.allowedMerges = [merge]
+        #expect(try cache.snapshotBlocking(url: url, revision: "main", provenance: listed).commit.hex == merge)
+    }
+
     @Test("tai-gitops build --repo URL renders a revision of a remote repository")
     func buildFromURL() throws {
         let origin = try Origin()
