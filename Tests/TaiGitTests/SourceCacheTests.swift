@@ -192,6 +192,38 @@ struct SourceCacheTests {
         #expect(cli.stderr.contains("is refused"), "\(cli.stderr)")
     }
 
+    @Test("OpenPGP: a head signed by a key of the keyring is rendered; another key's signature is refused")
+    func openPGP() throws {
+        let origin = try Origin()
+        defer { origin.dir.remove() }
+        let home = origin.dir.path + "/gnupg"
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        let env = ["GNUPGHOME": home]
+        for who in ["Forge <forge@example.com>", "Mallory <mallory@example.com>"] {
+            try ProcessRunner.check("gpg", ["--batch", "--passphrase", "", "--quick-gen-key", who, "ed25519", "sign", "1d"], environment: env)
+        }
+        let keyring = origin.dir.path + "/forge.gpg"
+        let exported = try ProcessRunner.run("gpg", ["--export", "--output", keyring, "forge@example.com"], environment: env)
+        #expect(exported.status == 0)
+        func signed(_ who: String, _ message: String) throws {
+            _ = try origin.dir.write("origin/README", message + "\n")
+            try origin.git("add", "-A")
+            try ProcessRunner.check("git", ["-c", "user.signingkey=" + who, "commit", "-q", "-S", "-m", message], in: origin.path, environment: Origin.env.merging(env) { $1 })
+        }
+        try signed("forge@example.com", "signed by the forge")
+        let cache = SourceCache(root: origin.dir.path + "/cache")
+        let url = "file://" + origin.path
+        let verifier = SignatureVerifier(keyring: keyring)
+        _ = try cache.snapshotBlocking(url: url, revision: "main", policy: .head, verifier: verifier)
+        try signed("mallory@example.com", "signed by someone else")
+        do {
+            _ = try cache.snapshotBlocking(url: url, revision: "main", policy: .head, verifier: verifier)
+            Issue.record("a signature by a key outside the keyring must be refused")
+        } catch {
+            #expect(error.message.contains("OpenPGP signature does not verify"), "\(error.message)")
+        }
+    }
+
     @Test("provenance: an environment changes only through merges the forge signed or that are on the allowed list")
     func provenance() throws {
         let origin = try Origin()
