@@ -32,33 +32,21 @@ extension Repository {
 
     /// The commits reachable from `head` but not from `anchor` (newest first): what came since.
     public func commits(since anchor: CommitID?, to head: CommitID) throws(GitError) -> [CommitID] {
-        var walk: OpaquePointer?
-        try GitError.check(git_revwalk_new(&walk, handleForExtensions), "walk history")
-        defer { git_revwalk_free(walk) }
-        var headOID = git_oid()
-        try GitError.check(git_oid_fromstr(&headOID, head.hex), "parse \(head.hex)")
-        try GitError.check(git_revwalk_push(walk, &headOID), "walk from \(head.short)")
-        if let anchor {
-            var anchorOID = git_oid()
-            try GitError.check(git_oid_fromstr(&anchorOID, anchor.hex), "parse \(anchor.hex)")
-            try GitError.check(git_revwalk_hide(walk, &anchorOID), "walk to \(anchor.short)")
-        }
-        var out: [CommitID] = []
-        var next = git_oid()
-        while git_revwalk_next(&next, walk) == 0 {
-            out.append(CommitID(hex: Self.hex(&next)))
-        }
-        return out
+        try walk(since: anchor, to: head, firstParent: false)
     }
 }
 
 extension Repository {
     /// The first-parent history from `head` back to (not including) `anchor`, newest first.
     public func firstParentCommits(since anchor: CommitID?, to head: CommitID) throws(GitError) -> [CommitID] {
+        try walk(since: anchor, to: head, firstParent: true)
+    }
+
+    private func walk(since anchor: CommitID?, to head: CommitID, firstParent: Bool) throws(GitError) -> [CommitID] {
         var walk: OpaquePointer?
         try GitError.check(git_revwalk_new(&walk, handleForExtensions), "walk history")
         defer { git_revwalk_free(walk) }
-        try GitError.check(git_revwalk_simplify_first_parent(walk), "first-parent walk")
+        if firstParent { try GitError.check(git_revwalk_simplify_first_parent(walk), "first-parent walk") }
         var headOID = git_oid()
         try GitError.check(git_oid_fromstr(&headOID, head.hex), "parse \(head.hex)")
         try GitError.check(git_revwalk_push(walk, &headOID), "walk from \(head.short)")
