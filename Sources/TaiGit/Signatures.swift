@@ -71,6 +71,58 @@ extension Repository {
         return Int(git_commit_parentcount(object))
     }
 
+    /// The paths that differ between two commits' trees (`from` nil: every file of `to`).
+    public func changedPaths(from: CommitID?, to: CommitID) throws(GitError) -> [String] {
+        func tree(_ commit: CommitID) throws(GitError) -> OpaquePointer? {
+            var oid = git_oid()
+            try GitError.check(git_oid_fromstr(&oid, commit.hex), "parse \(commit.hex)")
+            var object: OpaquePointer?
+            try GitError.check(git_commit_lookup(&object, handleForExtensions, &oid), "look up \(commit.short)")
+            defer { git_commit_free(object) }
+            var tree: OpaquePointer?
+            try GitError.check(git_commit_tree(&tree, object), "tree of \(commit.short)")
+            return tree
+        }
+        let newTree = try tree(to)
+        defer { git_tree_free(newTree) }
+        let oldTree = try from.map { c throws(GitError) in try tree(c) } ?? nil
+        defer { git_tree_free(oldTree) }
+        var diff: OpaquePointer?
+        try GitError.check(git_diff_tree_to_tree(&diff, handleForExtensions, oldTree, newTree, nil), "diff \(from?.short ?? "nothing") and \(to.short)")
+        defer { git_diff_free(diff) }
+        var paths: [String] = []
+        for i in 0..<git_diff_num_deltas(diff) {
+            guard let delta = git_diff_get_delta(diff, i) else { continue }
+            if let path = delta.pointee.old_file.path { paths.append(String(cString: path)) }
+            if let path = delta.pointee.new_file.path, paths.last != String(cString: path) { paths.append(String(cString: path)) }
+        }
+        return paths
+    }
+
+    /// A file's content at a commit, or nil when the commit has no such file.
+    public func fileContent(_ path: String, at commit: CommitID) throws(GitError) -> [UInt8]? {
+        var oid = git_oid()
+        try GitError.check(git_oid_fromstr(&oid, commit.hex), "parse \(commit.hex)")
+        var object: OpaquePointer?
+        try GitError.check(git_commit_lookup(&object, handleForExtensions, &oid), "look up \(commit.short)")
+        defer { git_commit_free(object) }
+        var tree: OpaquePointer?
+        try GitError.check(git_commit_tree(&tree, object), "tree of \(commit.short)")
+        defer { git_tree_free(tree) }
+        var entry: OpaquePointer?
+        let found = git_tree_entry_bypath(&entry, tree, path)
+        if found == GIT_ENOTFOUND.rawValue { return nil }
+        try GitError.check(found, "find \(path) in \(commit.short)")
+        defer { git_tree_entry_free(entry) }
+        guard git_tree_entry_type(entry) == GIT_OBJECT_BLOB else { return nil }
+        var blob: OpaquePointer?
+        try GitError.check(git_blob_lookup(&blob, handleForExtensions, git_tree_entry_id(entry)), "read \(path)")
+        defer { git_blob_free(blob) }
+        let size = Int(git_blob_rawsize(blob))
+        guard size > 0, let raw = git_blob_rawcontent(blob) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: raw, count: size))
+    }
+
     /// The paths a commit changes relative to its first parent (all its files for a root commit).
     public func changedPaths(_ commit: CommitID) throws(GitError) -> [String] {
         var oid = git_oid()

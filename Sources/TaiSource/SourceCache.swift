@@ -145,7 +145,15 @@ public struct SourceCache: Sendable {
         if !fm.fileExists(atPath: directory) {
             let partial = directory + ".partial-\(UUID().uuidString.prefix(8))"
             do {
-                try repository.checkout(commit, into: partial)
+                // From the previous snapshot of this revision when there is one: only what changed is written.
+                if let previous, previous != commit.hex, fm.fileExists(atPath: snapshotDirectory(previous)),
+                    (try? Self.derive(partial, from: snapshotDirectory(previous), previous: CommitID(hex: previous), commit: commit, repository: repository)) != nil
+                {
+                    // done
+                } else {
+                    try? fm.removeItem(atPath: partial)
+                    try repository.checkout(commit, into: partial)
+                }
                 try? fm.createDirectory(atPath: root + "/snapshots", withIntermediateDirectories: true)
                 try fm.moveItem(atPath: partial, toPath: directory)
             } catch let error as GitError {
@@ -158,6 +166,39 @@ public struct SourceCache: Sendable {
         }
         recordGood(key, commit.hex)
         return Snapshot(url: url, revision: revision, commit: commit, directory: directory, fetched: stats, events: events)
+    }
+
+    /// Builds a snapshot from an earlier one: every file hard-linked (snapshots are never written
+    /// to), then each path that differs between the two commits removed and, if it still exists,
+    /// written afresh (a new file, so the earlier snapshot keeps its content).
+    static func derive(_ target: String, from source: String, previous: CommitID, commit: CommitID, repository: Repository) throws {
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: target, withIntermediateDirectories: true)
+        guard let walker = fm.enumerator(atPath: source) else { throw SourceError(message: "cannot read \(source)") }
+        while let relative = walker.nextObject() as? String {
+            let from = source + "/" + relative, to = target + "/" + relative
+            let type = (try fm.attributesOfItem(atPath: from))[.type] as? FileAttributeType
+            switch type {
+            case .typeDirectory?: try fm.createDirectory(atPath: to, withIntermediateDirectories: true)
+            case .typeSymbolicLink?: try fm.createSymbolicLink(atPath: to, withDestinationPath: fm.destinationOfSymbolicLink(atPath: from))
+            default: try fm.linkItem(atPath: from, toPath: to)
+            }
+        }
+        for path in try repository.changedPaths(from: previous, to: commit) {
+            let file = target + "/" + path
+            try? fm.removeItem(atPath: file)
+            if let content = try repository.fileContent(path, at: commit) {
+                try fm.createDirectory(atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                guard fm.createFile(atPath: file, contents: Data(content)) else { throw SourceError(message: "cannot write \(file)") }
+            } else {
+                // A deleted file: drop directories it leaves empty, as a checkout would not make them.
+                var dir = (file as NSString).deletingLastPathComponent
+                while dir.count > target.count, (try? fm.contentsOfDirectory(atPath: dir))?.isEmpty == true {
+                    try? fm.removeItem(atPath: dir)
+                    dir = (dir as NSString).deletingLastPathComponent
+                }
+            }
+        }
     }
 
     static func resolve(_ revision: String, in repository: Repository) throws(GitError) -> CommitID {

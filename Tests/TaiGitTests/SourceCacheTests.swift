@@ -53,6 +53,31 @@ struct SourceCacheTests {
         #expect(try String(contentsOfFile: first.directory + "/environments/dev/cm.yaml", encoding: .utf8).contains("\"1\""), "old snapshots stay as they were")
     }
 
+    @Test("a snapshot derived from the previous one equals a fresh checkout (changed, added, deleted, nested files)")
+    func derivedSnapshots() throws {
+        let origin = try Origin()
+        defer { origin.dir.remove() }
+        let url = "file://" + origin.path
+        let cache = SourceCache(root: origin.dir.path + "/cache")
+        _ = try cache.snapshotBlocking(url: url, revision: "main")
+        try origin.commit("environments/prod/deep/a.yaml", "a: 1\n", message: "add nested")
+        _ = try cache.snapshotBlocking(url: url, revision: "main")
+        try origin.git("rm", "-q", "environments/dev/cm.yaml")
+        try origin.commit("environments/dev/kustomization.yaml", "resources: []\n", message: "change and delete")
+        try origin.git("rm", "-q", "-r", "environments/prod")
+        try origin.git("commit", "-q", "-m", "delete a directory")
+        let derived = try cache.snapshotBlocking(url: url, revision: "main")
+        let fresh = try SourceCache(root: origin.dir.path + "/fresh").snapshotBlocking(url: url, revision: "main")
+        func listing(_ dir: String) -> [String] {
+            (FileManager.default.enumerator(atPath: dir)?.allObjects as? [String] ?? []).sorted().map { path in
+                let content = (try? String(contentsOfFile: dir + "/" + path, encoding: .utf8)) ?? "<dir>"
+                return path + ":" + content
+            }
+        }
+        #expect(listing(derived.directory) == listing(fresh.directory))
+        #expect(!FileManager.default.fileExists(atPath: derived.directory + "/environments/prod"))
+    }
+
     @Test("pinning a tag or a commit; an unknown revision is an error naming it")
     func pinning() throws {
         let origin = try Origin()
