@@ -141,7 +141,14 @@ struct PreparedEnvironment {
         do { config = try cluster.clusterConfig(preferredContext: target.context) } catch { throw CLIError(message: error.description) }
         let client = KubeClient(config: config, settings: cluster.clientSettings)
         let discovery = Task { try? await client.discover() }
-        let objects = try target.render()
+        let objects: [Value]
+        do {
+            objects = try target.render()
+        } catch {
+            // Never leave a request running while the process exits with the error.
+            await discovery.value
+            throw error
+        }
         await discovery.value
         let inventory = Inventory(environment: target.name, namespace: target.inventoryNamespace(objects, fallback: config.namespace))
         return PreparedEnvironment(target: target, objects: objects, rules: rules, client: client, inventory: inventory)

@@ -81,7 +81,7 @@ struct DiffCommandTests {
             clusters: [{name: dead, cluster: {server: "http://127.0.0.1:9"}}]
             contexts: [{name: dead, context: {cluster: dead}}]
             """)
-        let unreachable = try diff(e, ["dev"], kubeconfig: config)
+        let unreachable = try diff(e, ["dev", "--retries", "1"], kubeconfig: config)
         #expect(unreachable.status == 2)
         #expect(unreachable.stderr.contains("error: GET /apis"), "\(unreachable.stderr)")
         let unknown = try diff(e, ["qa"])
