@@ -173,6 +173,12 @@ public struct SourceCache: Sendable {
     /// written afresh (a new file, so the earlier snapshot keeps its content).
     static func derive(_ target: String, from source: String, previous: CommitID, commit: CommitID, repository: Repository) throws {
         let fm = FileManager.default
+        // `cp -al` links a whole tree in one process (fast); the loop below is the fallback.
+        if SignatureVerifier.run("cp", ["-al", source, target], stdin: nil).status == 0 {
+            try applyChanges(target, previous: previous, commit: commit, repository: repository)
+            return
+        }
+        try? fm.removeItem(atPath: target)
         try fm.createDirectory(atPath: target, withIntermediateDirectories: true)
         guard let walker = fm.enumerator(atPath: source) else { throw SourceError(message: "cannot read \(source)") }
         while let relative = walker.nextObject() as? String {
@@ -184,6 +190,12 @@ public struct SourceCache: Sendable {
             default: try fm.linkItem(atPath: from, toPath: to)
             }
         }
+        try applyChanges(target, previous: previous, commit: commit, repository: repository)
+    }
+
+    /// Rewrites, in a linked copy, the paths that differ between two commits.
+    static func applyChanges(_ target: String, previous: CommitID, commit: CommitID, repository: Repository) throws {
+        let fm = FileManager.default
         for path in try repository.changedPaths(from: previous, to: commit) {
             let file = target + "/" + path
             try? fm.removeItem(atPath: file)
