@@ -27,15 +27,27 @@ public struct APIRequest: Sendable {
         if parts.count > 1 {
             for pair in parts[1].split(separator: "&") {
                 let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                let key = String(kv[0]).removingPercentEncoding ?? String(kv[0])
-                let value = kv.count > 1 ? (String(kv[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(kv[1])) : ""
-                query[key] = value
+                query[Self.decodeQueryComponent(kv[0])] = kv.count > 1 ? Self.decodeQueryComponent(kv[1]) : ""
             }
         }
         self.init(method: method, path: String(parts[0]), query: query, headers: headers, body: body)
     }
 
-    var contentType: String { (headers["content-type"] ?? "application/json").split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? "" }
+    /// `+` is a space and `%XX` a byte; most components have neither.
+    static func decodeQueryComponent(_ part: Substring) -> String {
+        guard part.utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) else { return String(part) }
+        let spaced = part.replacingOccurrences(of: "+", with: " ")
+        return spaced.removingPercentEncoding ?? spaced
+    }
+
+    /// The media type of the body, without parameters (`application/json; charset=utf-8` → `application/json`).
+    var contentType: String {
+        guard let raw = headers["content-type"] else { return "application/json" }
+        var media = raw.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        while let first = media.first, first == " " || first == "\t" { media.removeFirst() }
+        while let last = media.last, last == " " || last == "\t" { media.removeLast() }
+        return String(media)
+    }
     var wantsTable: Bool { headers["accept"]?.contains("as=Table") ?? false }
     var isDryRun: Bool { query["dryRun"] == "All" }
 
@@ -53,7 +65,7 @@ public enum APIResponse: Sendable {
     case watch(WatchRequest)
 
     static func json(_ status: Int, _ value: Value, contentType: String = "application/json", headers: [String: String] = [:]) -> APIResponse {
-        .body(status: status, contentType: contentType, headers: headers, bytes: Array(JSON.serialize(value).utf8) + [10])
+        .body(status: status, contentType: contentType, headers: headers, bytes: { var bytes = JSON.serializeBytes(value); bytes.append(10); return bytes }())
     }
 
     static func error(_ error: APIError) -> APIResponse {

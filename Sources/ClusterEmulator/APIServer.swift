@@ -175,12 +175,12 @@ public struct APIServer: Sendable {
             start: { send in
                 let id = cluster.watch(type, namespace: namespace, since: since, matches: { selector.matches($0) }) { event in
                     let object = table ? Tables.table(for: type, objects: [event.object], resourceVersion: nil) : server.served(event.object, type)
-                    send(Array(JSON.serialize(.map(["type": .string(event.type), "object": object])).utf8) + [10])
+                    send(JSON.serializeBytes(.map(["type": .string(event.type), "object": object])) + [10])
                 }
                 if bookmarks {
                     let rv = cluster.state.withLockedValue { $0.resourceVersion }
                     let bookmark: Value = ["type": "BOOKMARK", "object": ["kind": .string(type.kind), "apiVersion": .string(type.apiVersion), "metadata": ["resourceVersion": .string(String(rv))]]]
-                    send(Array(JSON.serialize(bookmark).utf8) + [10])
+                    send(JSON.serializeBytes(bookmark) + [10])
                 }
                 return id
             },
@@ -196,6 +196,12 @@ public struct APIServer: Sendable {
         }
         do {
             if request.contentType.hasSuffix("yaml") {
+                // JSON is YAML; most clients send it, and it parses much faster as JSON.
+                if request.body.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) == UInt8(ascii: "{"),
+                    let value = try? JSON.parse(request.body, rejectDuplicateKeys: true)
+                {
+                    return value
+                }
                 return try YAML.parse(String(decoding: request.body, as: UTF8.self), file: "request body")
             }
             return try JSON.parse(request.body)
@@ -345,8 +351,9 @@ public struct APIServer: Sendable {
         let force = request.query["force"] == "true"
         let type = typeRef(applied)
         guard let live else {
-            let appliedSet = ServerSideApply.appliedFields(applied, type: type)
-            var created = try admit(prepareNew(applied, target.type), target.type)
+            let prepared = prepareNew(applied, target.type)
+            let appliedSet = ServerSideApply.appliedFields(applied, type: type, defaulted: prepared)
+            var created = try admit(prepared, target.type)
             created = setManagedFields(created, entries: [ManagedFieldsEntry(manager: manager, operation: "Apply", apiVersion: target.type.apiVersion, time: Self.now(), subresource: nil, fields: appliedSet)])
             if request.isDryRun {
                 created.set(path: ["metadata", "resourceVersion"], to: "")

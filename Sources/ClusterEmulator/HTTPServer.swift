@@ -43,7 +43,7 @@ public final class EmulatorServer: Sendable {
                     if let sslContext {
                         try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: sslContext))
                     }
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true, withOutboundHeaderValidation: false)  // every header is ours
                     try channel.pipeline.syncOperations.addHandler(APIHandler(api: api, faults: faults))
                 }
             }
@@ -118,6 +118,7 @@ final class APIHandler: ChannelInboundHandler, @unchecked Sendable {
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
     private var watchToken: Int?
+    private var peerCertified: Bool?
     private var watchStop: (@Sendable (Int) -> Void)?
 
     init(api: APIServer, faults: Faults) {
@@ -138,9 +139,11 @@ final class APIHandler: ChannelInboundHandler, @unchecked Sendable {
             var headers: [String: String] = [:]
             for (name, value) in head.headers { headers[name.lowercased()] = value }
             var request = APIRequest(method: head.method.rawValue, uri: head.uri, headers: headers, body: body)
-            if let ssl = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self), ssl.peerCertificate != nil {
-                request.authenticatedByCertificate = true
+            if peerCertified == nil {
+                // The same for every request of this connection.
+                peerCertified = (try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self))?.peerCertificate != nil
             }
+            request.authenticatedByCertificate = peerCertified ?? false
             body = []
             if let fault = drawFault(request) {
                 switch fault {

@@ -10,7 +10,7 @@ enum Validation {
     static func decode(_ object: Value, type: TypeRef, resource: ResourceType, strict: Bool, apply: Bool) throws(APIError) {
         guard type.type != nil else { return }
         var unknown: [String] = []
-        try check(object, type: type, path: [], goType: goName(type.type), resource: resource, unknown: &unknown)
+        try check(object, type: type, path: [], goType: type.type ?? "", resource: resource, unknown: &unknown)
         if strict, !unknown.isEmpty {
             if apply {
                 throw .badRequest(unknown.map { ".\($0): field not declared in schema" }.joined(separator: ", "))
@@ -25,6 +25,7 @@ enum Validation {
         return String(type[type.index(after: dot)...])
     }
 
+    /// `goType` is the schema name of the Go struct that holds the field (shortened only for a message).
     private static func check(
         _ value: Value, type: TypeRef, path: [String], goType: String, resource: ResourceType, unknown: inout [String]
     ) throws(APIError) {
@@ -39,7 +40,7 @@ enum Validation {
             case .map: "object"
             case .null: "null"
             }
-            return .badRequest("\(resource.kind) in version \"\(resource.version)\" cannot be handled as a \(resource.kind): json: cannot unmarshal \(found) into Go struct field \(goType).\(path.joined(separator: ".")) of type \(expected)")
+            return .badRequest("\(resource.kind) in version \"\(resource.version)\" cannot be handled as a \(resource.kind): json: cannot unmarshal \(found) into Go struct field \(goName(goType)).\(path.joined(separator: ".")) of type \(expected)")
         }
         if name.hasPrefix("map[string]") {
             guard case .map(let map) = value else { throw mismatch(name) }
@@ -55,7 +56,7 @@ enum Validation {
                     continue
                 }
                 let childType = TypeRef(schema: type.schema, type: field.type)
-                let childGoType = type.schema.isStruct(field.type) ? goName(field.type) : goType
+                let childGoType = type.schema.isStruct(field.type) ? field.type : goType
                 if field.isList {
                     guard case .list(let items) = child else {
                         if case .null = child { continue }
@@ -63,7 +64,7 @@ enum Validation {
                     }
                     for item in items { try check(item, type: childType, path: path + [key], goType: childGoType, resource: resource, unknown: &unknown) }
                 } else {
-                    try check(child, type: childType, path: path + [key], goType: type.schema.isStruct(field.type) ? goType : goName(name), resource: resource, unknown: &unknown)
+                    try check(child, type: childType, path: path + [key], goType: type.schema.isStruct(field.type) ? goType : name, resource: resource, unknown: &unknown)
                 }
             }
             return
@@ -75,7 +76,7 @@ enum Validation {
         case ("bool", .bool): return
         case ("int-or-string", .int), ("int-or-string", .string): return
         case ("quantity", .string), ("quantity", .int), ("quantity", .double):
-            if case .string(let text) = value, Quantity.parse(text) == nil {
+            if case .string(let text) = value, !Quantity.isValid(text) {
                 throw .badRequest("\(resource.kind) in version \"\(resource.version)\" cannot be handled as a \(resource.kind): quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'")
             }
             return
@@ -90,15 +91,21 @@ enum Validation {
     static let labelMessage = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
     static let dns1035Message = "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')"
 
-    static func isLabel(_ s: String, firstAlpha: Bool = false) -> Bool {
+    static func isLabel(_ s: String, firstAlpha: Bool = false) -> Bool { isLabel(s.utf8[...], firstAlpha: firstAlpha) }
+
+    /// RFC 1123 label (or RFC 1035 with `firstAlpha`), checked on the bytes.
+    static func isLabel(_ s: Substring.UTF8View, firstAlpha: Bool = false) -> Bool {
         guard !s.isEmpty, s.count <= 63, let first = s.first, let last = s.last else { return false }
-        let allowed = s.allSatisfy { ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "-" }
-        let firstOK = firstAlpha ? (first.isASCII && first.isLowercase) : (first.isLowercase || first.isNumber)
-        return allowed && firstOK && (last.isLowercase || last.isNumber)
+        func lowerOrDigit(_ b: UInt8) -> Bool { (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) }
+        guard s.allSatisfy({ lowerOrDigit($0) || $0 == UInt8(ascii: "-") }) else { return false }
+        let firstOK = firstAlpha ? (first >= 0x61 && first <= 0x7A) : lowerOrDigit(first)
+        return firstOK && lowerOrDigit(last)
     }
 
-    static func isSubdomain(_ s: String) -> Bool {
-        s.count <= 253 && s.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { isLabel(String($0)) }
+    static func isSubdomain(_ s: String) -> Bool { isSubdomain(s.utf8[...]) }
+
+    static func isSubdomain(_ s: Substring.UTF8View) -> Bool {
+        s.count <= 253 && s.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).allSatisfy { isLabel($0) }
     }
 
     /// Field-level validation of a new or updated object (422 with every cause).
@@ -166,11 +173,12 @@ enum Validation {
 
     /// A label key: optional DNS prefix and `/`, then a name of up to 63 characters.
     static func isQualifiedName(_ key: String) -> Bool {
-        let parts = key.split(separator: "/", omittingEmptySubsequences: false)
+        let bytes = key.utf8
+        let parts = bytes.split(separator: UInt8(ascii: "/"), maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count <= 2, let namePart = parts.last, !namePart.isEmpty, namePart.count <= 63 else { return false }
-        if parts.count == 2, !isSubdomain(String(parts[0])) { return false }
-        let ok = namePart.allSatisfy { ($0.isASCII && ($0.isLetter || $0.isNumber)) || "-_.".contains($0) }
-        return ok && (namePart.first?.isLetter == true || namePart.first?.isNumber == true)
-            && (namePart.last?.isLetter == true || namePart.last?.isNumber == true)
+        if parts.count == 2, !isSubdomain(parts[0]) { return false }
+        func alphanumeric(_ b: UInt8) -> Bool { (b >= 0x61 && b <= 0x7A) || (b >= 0x41 && b <= 0x5A) || (b >= 0x30 && b <= 0x39) }
+        guard let first = namePart.first, let last = namePart.last, alphanumeric(first), alphanumeric(last) else { return false }
+        return namePart.allSatisfy { alphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") }
     }
 }

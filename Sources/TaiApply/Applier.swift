@@ -206,7 +206,7 @@ public struct Applier: Sendable {
                 // A new workload starts with the declared count; then the count is handed over.
                 do {
                     writes.add()
-                    _ = try await client.apply(object, fieldManager: options.fieldManager, force: options.forceConflicts)
+                    try await client.applyDiscardingResult(object, fieldManager: options.fieldManager, force: options.forceConflicts)
                 } catch {
                     result.action = .failed
                     result.message = describe(error, item: item, options: options)
@@ -225,7 +225,7 @@ public struct Applier: Sendable {
                     ]
                     do {
                         writes.add()
-                        _ = try await client.apply(keep, fieldManager: options.fieldManager + "-handover", force: true)
+                        try await client.applyDiscardingResult(keep, fieldManager: options.fieldManager + "-handover", force: true)
                     } catch {
                         result.action = .failed
                         result.message = "handing spec.replicas over to the autoscaler: \(error)"
@@ -237,7 +237,7 @@ public struct Applier: Sendable {
         guard item.verdict != .inSync || handover else { return result }
         do {
             if !options.dryRun { writes.add() }
-            _ = try await client.apply(object, fieldManager: options.fieldManager, force: options.forceConflicts, dryRun: options.dryRun)
+            try await client.applyDiscardingResult(object, fieldManager: options.fieldManager, force: options.forceConflicts, dryRun: options.dryRun)
             result.action = item.verdict == .create ? .created : .configured
             if handover && item.verdict != .create { result.message = "spec.replicas handed over to the autoscaler" }
         } catch {
@@ -257,7 +257,7 @@ public struct Applier: Sendable {
                     try await client.delete(resource, namespace: item.namespace, name: item.name)
                     try await waitGone(resource, namespace: item.namespace, name: item.name)
                     writes.add()
-                    _ = try await client.apply(object, fieldManager: options.fieldManager, force: options.forceConflicts)
+                    try await client.applyDiscardingResult(object, fieldManager: options.fieldManager, force: options.forceConflicts)
                     result.action = .configured
                     result.message = "replaced: immutable fields changed (\(Self.immutableField(message)))"
                 } catch {
@@ -322,7 +322,7 @@ public struct Applier: Sendable {
         }
         do {
             if !options.dryRun { writes.add() }
-            _ = try await client.apply(parent, fieldManager: options.fieldManager, force: true, dryRun: options.dryRun)
+            try await client.applyDiscardingResult(parent, fieldManager: options.fieldManager, force: true, dryRun: options.dryRun)
         } catch {
             if options.dryRun, case .api(404, _, _, _) = error { return }  // its namespace is only created by this run
             throw .kube(error)

@@ -14,9 +14,11 @@ public enum JSON {
         try parse(Array(text.utf8))
     }
 
-    /// Parses one JSON text from UTF-8 bytes.
-    public static func parse(_ bytes: [UInt8]) throws(JSONError) -> Value {
+    /// Parses one JSON text from UTF-8 bytes. With `rejectDuplicateKeys`, an object naming a key
+    /// twice is an error (as YAML has it); otherwise the last one wins (as Go's encoding/json has it).
+    public static func parse(_ bytes: [UInt8], rejectDuplicateKeys: Bool = false) throws(JSONError) -> Value {
         var parser = JSONParser(bytes: bytes)
+        parser.rejectDuplicateKeys = rejectDuplicateKeys
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
         parser.skipWhitespace()
@@ -26,10 +28,69 @@ public enum JSON {
 
     /// Serializes a value compactly (no whitespace), keys in map order.
     public static func serialize(_ value: Value) -> String {
-        var out = ""
-        out.reserveCapacity(256)
-        write(value, into: &out, indent: nil, level: 0)
+        String(decoding: serializeBytes(value), as: UTF8.self)
+    }
+
+    /// ``serialize(_:)`` as UTF-8 bytes, for a request or response body.
+    public static func serializeBytes(_ value: Value) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(1024)
+        writeCompact(value, into: &out)
         return out
+    }
+
+    private static func writeCompact(_ value: Value, into out: inout [UInt8]) {
+        switch value {
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let b): out.append(contentsOf: b ? "true".utf8 : "false".utf8)
+        case .int(let i): out.append(contentsOf: String(i).utf8)
+        case .double(let d): out.append(contentsOf: formatDouble(d).utf8)
+        case .string(let s): writeStringBytes(s, into: &out)
+        case .list(let items):
+            out.append(UInt8(ascii: "["))
+            for (i, item) in items.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                writeCompact(item, into: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case .map(let map):
+            out.append(UInt8(ascii: "{"))
+            var first = true
+            for (key, item) in map {
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
+                writeStringBytes(key, into: &out)
+                out.append(UInt8(ascii: ":"))
+                writeCompact(item, into: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    private static func writeStringBytes(_ s: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out.append(contentsOf: s.utf8)
+        } else {
+            for b in s.utf8 {
+                switch b {
+                case UInt8(ascii: "\""): out.append(contentsOf: #"\""#.utf8)
+                case UInt8(ascii: "\\"): out.append(contentsOf: #"\\"#.utf8)
+                case 0x0A: out.append(contentsOf: #"\n"#.utf8)
+                case 0x0D: out.append(contentsOf: #"\r"#.utf8)
+                case 0x09: out.append(contentsOf: #"\t"#.utf8)
+                case 0x08: out.append(contentsOf: #"\b"#.utf8)
+                case 0x0C: out.append(contentsOf: #"\f"#.utf8)
+                case ..<0x20:
+                    let hex = Array("0123456789abcdef".utf8)
+                    out.append(contentsOf: #"\u00"#.utf8)
+                    out.append(hex[Int(b >> 4)])
+                    out.append(hex[Int(b & 0xF)])
+                default: out.append(b)
+                }
+            }
+        }
+        out.append(UInt8(ascii: "\""))
     }
 
     /// Serializes a value as Go's `encoding/json` does: compact, map keys sorted bytewise, and
@@ -176,6 +237,7 @@ public enum JSON {
 
 /// A recursive-descent JSON parser over UTF-8 bytes.
 struct JSONParser {
+    var rejectDuplicateKeys = false
     let bytes: [UInt8]
     var index = 0
 
@@ -256,6 +318,7 @@ struct JSONParser {
             index += 1
             skipWhitespace()
             let value = try parseValue(depth: depth + 1)
+            if rejectDuplicateKeys, map[key] != nil { throw error("duplicate key \"\(key)\"") }
             map[key] = value
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of input in object") }

@@ -134,10 +134,9 @@ final class CurlConnection: @unchecked Sendable {
                 guard let data, let user else { return 0 }
                 let accumulator = Unmanaged<Accumulator>.fromOpaque(user).takeUnretainedValue()
                 let n = size * count
-                let line = data.withMemoryRebound(to: UInt8.self, capacity: n) { bytes in
-                    String(decoding: UnsafeBufferPointer(start: bytes, count: n), as: UTF8.self)
+                data.withMemoryRebound(to: UInt8.self, capacity: n) { bytes in
+                    CurlConnection.parseHeaderLine(UnsafeBufferPointer(start: bytes, count: n), into: accumulator)
                 }
-                CurlConnection.parseHeaderLine(line, into: accumulator)
                 return n
             }
         }
@@ -160,19 +159,30 @@ final class CurlConnection: @unchecked Sendable {
         return .success(HTTPResponse(status: status, headers: accumulator.headers, body: accumulator.body))
     }
 
-    private static func parseHeaderLine(_ raw: String, into accumulator: Accumulator) {
-        let line = raw.trimmingSuffix { $0.isNewline }
-        if line.hasPrefix("HTTP/") {
+    /// One header line as curl hands it over (with its CR LF): a status line or `Name: value`.
+    private static func parseHeaderLine(_ raw: UnsafeBufferPointer<UInt8>, into accumulator: Accumulator) {
+        var end = raw.count
+        while end > 0, raw[end - 1] == 0x0A || raw[end - 1] == 0x0D { end -= 1 }
+        let line = raw[0..<end]
+        if line.starts(with: "HTTP/".utf8) {
             // A new status line (after a redirect or `100 Continue`) starts a new header block.
             accumulator.headers.removeAll()
-            let parts = line.split(separator: " ", maxSplits: 2)
-            if parts.count >= 2, let status = Int(parts[1]) { accumulator.status = status }
+            guard let space = line.firstIndex(of: 0x20) else { return }
+            var status = 0
+            var index = space + 1
+            while index < end, raw[index] >= 0x30, raw[index] <= 0x39, status < 1000 {
+                status = status * 10 + Int(raw[index] - 0x30)
+                index += 1
+            }
+            if index > space + 1 { accumulator.status = status }
             return
         }
-        guard let colon = line.firstIndex(of: ":") else { return }
-        let name = String(line[..<colon])
-        let value = line[line.index(after: colon)...].drop { $0 == " " || $0 == "\t" }
-        accumulator.headers.append((name, String(value)))
+        guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return }
+        var valueStart = colon + 1
+        while valueStart < end, raw[valueStart] == 0x20 || raw[valueStart] == 0x09 { valueStart += 1 }
+        accumulator.headers.append(
+            (String(decoding: UnsafeBufferPointer(rebasing: raw[0..<colon]), as: UTF8.self),
+             String(decoding: UnsafeBufferPointer(rebasing: raw[valueStart..<end]), as: UTF8.self)))
     }
 
     private static func kind(of code: CURLcode) -> HTTPError.Kind {
@@ -188,10 +198,3 @@ final class CurlConnection: @unchecked Sendable {
     }
 }
 
-extension StringProtocol {
-    fileprivate func trimmingSuffix(while predicate: (Character) -> Bool) -> Substring {
-        var s = self[...]
-        while let last = s.last, predicate(last) { s = s.dropLast() }
-        return Substring(s)
-    }
-}

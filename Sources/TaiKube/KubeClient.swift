@@ -49,12 +49,27 @@ public struct APIResource: Sendable, Hashable {
         return "\(prefix)/\(plural)"
     }
 
+    /// RFC 3986's unreserved characters: never escaped in a path or a query.
+    static func isUnreserved(_ b: UInt8) -> Bool {
+        (b >= 0x61 && b <= 0x7A) || (b >= 0x41 && b <= 0x5A) || (b >= 0x30 && b <= 0x39) || b == 0x2D || b == 0x2E || b == 0x5F || b == 0x7E
+    }
+
+    private static let unreservedCharacters = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")
+    private static let pathCharacters = CharacterSet.urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))
+
+    /// A query value percent-encoded: all but the unreserved characters.
+    static func escapeQuery(_ s: String) -> String {
+        if s.utf8.allSatisfy(isUnreserved) { return s }
+        return s.addingPercentEncoding(withAllowedCharacters: unreservedCharacters) ?? s
+    }
+
     public func objectPath(namespace: String?, name: String) -> String {
         collectionPath(namespace: namespaced ? (namespace ?? "default") : nil) + "/" + Self.escape(name)
     }
 
     static func escape(_ s: String) -> String {
-        s.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? s
+        if s.utf8.allSatisfy(isUnreserved) { return s }
+        return s.addingPercentEncoding(withAllowedCharacters: pathCharacters) ?? s
     }
 }
 
@@ -92,7 +107,7 @@ public final class KubeClient: Sendable {
     ) async throws(KubeError) -> (status: Int, body: [UInt8]) {
         var url = config.server + path
         if !query.isEmpty {
-            url += "?" + query.map { "\($0.0)=\(Self.queryEscape($0.1))" }.joined(separator: "&")
+            url += "?" + query.map { "\($0.0)=\(APIResource.escapeQuery($0.1))" }.joined(separator: "&")
         }
         let description = "\(method.rawValue) \(path)"
         var attempt = 0
@@ -138,10 +153,6 @@ public final class KubeClient: Sendable {
         let cap = min(settings.baseDelay * (1 << min(attempt, 20)), settings.maxDelay)
         let ms = max(cap.milliseconds, 1)
         return .milliseconds(Int.random(in: (ms / 2)...ms))
-    }
-
-    private static func queryEscape(_ s: String) -> String {
-        s.addingPercentEncoding(withAllowedCharacters: CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? s
     }
 
     /// A client for a long watch (its own connection pool, no request timeout) and the Authorization header.
@@ -326,20 +337,30 @@ public final class KubeClient: Sendable {
 
     /// Server-side apply of an object under a field manager.
     public func apply(_ object: Value, fieldManager: String, force: Bool = false, dryRun: Bool = false) async throws(KubeError) -> Value {
+        let (path, body) = try await sendApply(object, fieldManager: fieldManager, force: force, dryRun: dryRun)
+        return try decode(body, "PATCH \(path)")
+    }
+
+    /// A server-side apply whose answer is not needed: the returned object is not decoded.
+    public func applyDiscardingResult(_ object: Value, fieldManager: String, force: Bool = false, dryRun: Bool = false) async throws(KubeError) {
+        _ = try await sendApply(object, fieldManager: fieldManager, force: force, dryRun: dryRun)
+    }
+
+    private func sendApply(_ object: Value, fieldManager: String, force: Bool, dryRun: Bool) async throws(KubeError) -> (path: String, body: [UInt8]) {
         let resource = try await resource(apiVersion: object["apiVersion"]?.stringValue ?? "", kind: object["kind"]?.stringValue ?? "")
         let name = object[path: ["metadata", "name"]]?.stringValue ?? ""
         let namespace = resource.namespaced ? (object[path: ["metadata", "namespace"]]?.stringValue ?? config.namespace) : nil
         var query: [(String, String)] = [("fieldManager", fieldManager), ("force", force ? "true" : "false")]
         if dryRun { query.append(("dryRun", "All")) }
         let path = resource.objectPath(namespace: namespace, name: name)
-        let (_, body) = try await send(.patch, path, query: query, body: Array(JSON.serialize(object).utf8), contentType: "application/apply-patch+yaml")
-        return try decode(body, "PATCH \(path)")
+        let (_, body) = try await send(.patch, path, query: query, body: JSON.serializeBytes(object), contentType: "application/apply-patch+yaml")
+        return (path, body)
     }
 
     /// A merge, JSON or strategic-merge patch.
     public func patch(_ resource: APIResource, namespace: String?, name: String, patch: Value, type: String, fieldManager: String) async throws(KubeError) -> Value {
         let path = resource.objectPath(namespace: namespace, name: name)
-        let (_, body) = try await send(.patch, path, query: [("fieldManager", fieldManager)], body: Array(JSON.serialize(patch).utf8), contentType: type)
+        let (_, body) = try await send(.patch, path, query: [("fieldManager", fieldManager)], body: JSON.serializeBytes(patch), contentType: type)
         return try decode(body, "PATCH \(path)")
     }
 
@@ -423,7 +444,7 @@ extension KubeClient {
         let resource = try await resource(apiVersion: object["apiVersion"]?.stringValue ?? "", kind: object["kind"]?.stringValue ?? "")
         let namespace = resource.namespaced ? (object[path: ["metadata", "namespace"]]?.stringValue ?? config.namespace) : nil
         let path = resource.collectionPath(namespace: namespace)
-        let (_, body) = try await send(.post, path, query: [("fieldManager", fieldManager)], body: Array(JSON.serialize(object).utf8))
+        let (_, body) = try await send(.post, path, query: [("fieldManager", fieldManager)], body: JSON.serializeBytes(object))
         do { return try JSON.parse(body) } catch { throw .malformedResponse("\(error)", request: "POST \(path)") }
     }
 
@@ -443,7 +464,7 @@ extension KubeClient {
                     if let labelSelector { query.append(("labelSelector", labelSelector)) }
                     let path = resource.collectionPath(namespace: namespace)
                     let (client, authorization) = try await self.authorizeForWatch()
-                    var url = self.config.server + path + "?" + query.map { "\($0.0)=\(KubeClient.escapeQuery($0.1))" }.joined(separator: "&")
+                    var url = self.config.server + path + "?" + query.map { "\($0.0)=\(APIResource.escapeQuery($0.1))" }.joined(separator: "&")
                     url = url.replacingOccurrences(of: "??", with: "?")
                     var headers: [(name: String, value: String)] = [("Accept", "application/json")]
                     if let authorization { headers.append(("Authorization", authorization)) }
@@ -479,7 +500,4 @@ extension KubeClient {
         }
     }
 
-    fileprivate static func escapeQuery(_ s: String) -> String {
-        s.addingPercentEncoding(withAllowedCharacters: CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? s
-    }
 }

@@ -67,6 +67,11 @@ public enum Quantity {
         return r == d
     }
 
+    /// Whether the text is a quantity (the integer path first; Decimal only when it cannot tell).
+    public static func isValid(_ text: String) -> Bool {
+        canonicalWithIntegers(text) != nil || parse(text) != nil
+    }
+
     public static func parse(_ text: String) -> (Decimal, Format)? {
         let chars = Array(text.trimmingCharacters(in: .whitespaces))
         var i = 0

@@ -232,17 +232,21 @@ public enum ServerSideApply {
 
     /// The applied configuration as the server compares it: each value it sets in its stored form
     /// (quantities canonical, Secret stringData folded), without what managed fields never track.
-    public static func normalizedApplied(_ applied: Value, schema: KubeSchema = .builtin) -> Value {
-        var defaulted = applied
-        Defaults.apply(&defaulted, allocateClusterIP: { "" })
+    /// `defaulted` is the applied configuration already defaulted, when the caller has it.
+    public static func normalizedApplied(_ applied: Value, schema: KubeSchema = .builtin, defaulted: Value? = nil) -> Value {
+        let defaulted = defaulted ?? {
+            var defaulted = applied
+            Defaults.apply(&defaulted, allocateClusterIP: { "" })
+            return defaulted
+        }()
         var normalized = normalized(applied, by: defaulted, type: typeRef(for: applied, schema: schema))
         if applied["kind"] == "Secret", applied["apiVersion"] == "v1" { Defaults.foldStringData(&normalized) }
         return trackable(normalized)
     }
 
     /// The fields an applied configuration gives its manager.
-    public static func appliedFields(_ applied: Value, type: TypeRef) -> FieldSet {
-        FieldSets.of(normalizedApplied(applied), type: type)
+    public static func appliedFields(_ applied: Value, type: TypeRef, defaulted: Value? = nil) -> FieldSet {
+        FieldSets.of(normalizedApplied(applied, defaulted: defaulted), type: type)
     }
 
     /// The applied configuration with each value it sets replaced by its defaulted form; an

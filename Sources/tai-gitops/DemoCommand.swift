@@ -67,7 +67,7 @@ struct DemoCommand: AsyncParsableCommand {
         let ns = "/namespaces/tai-prod"
         func edit(_ what: String, _ method: String, _ uri: String, _ body: Value?, _ type: String, agent: String = "kubectl/v1.32.4 (linux/amd64)") {
             out.line("  $ \(what)")
-            _ = api.handle(APIRequest(method: method, uri: uri, headers: ["content-type": type, "user-agent": agent], body: body.map { Array(JSON.serialize($0).utf8) } ?? []))
+            _ = api.handle(APIRequest(method: method, uri: uri, headers: ["content-type": type, "user-agent": agent], body: body.map { JSON.serializeBytes($0) } ?? []))
         }
         edit("kubectl scale deployment tai-gitops -n tai-prod --replicas=5", "PATCH", "/apis/apps/v1\(ns)/deployments/tai-gitops/scale", ["spec": ["replicas": 5]], "application/merge-patch+json")
         edit("kubectl set image deployment/tai-api tai-api=ghcr.io/tai/tai-api:v1.0.1-hotfix -n tai-prod", "PATCH", "/apis/apps/v1\(ns)/deployments/tai-api?fieldManager=kubectl-set",

@@ -63,6 +63,23 @@ struct JSONTests {
         #expect(JSON.serialize(["\u{01}x\"\n"]) == #"["\u0001x\"\n"]"#)
     }
 
+    @Test("byte output equals string output, every control character escaped")
+    func bytes() throws {
+        let controls = String(decoding: (0..<0x20).map { UInt8($0) } + Array(#""\/é😀"#.utf8), as: UTF8.self)
+        let value: Value = ["k\"ey": .string(controls), "n": [1, 2.5, true, .null, [:], []]]
+        let bytes = JSON.serializeBytes(value)
+        #expect(String(decoding: bytes, as: UTF8.self) == JSON.serialize(value))
+        #expect(String(decoding: bytes, as: UTF8.self).hasPrefix(#"{"k\"ey":"\u0000\u0001"#))
+        #expect(String(decoding: bytes, as: UTF8.self).contains(#"\b\t\n\u000b\f\r\u000e"#))
+        #expect(try JSON.parse(bytes) == value)
+    }
+
+    @Test("duplicate keys: the last wins, or an error when asked (as YAML has it)")
+    func duplicateKeys() throws {
+        #expect(try JSON.parse(Array(#"{"a":1,"a":2}"#.utf8)) == ["a": 2])
+        #expect(throws: JSONError.self) { try JSON.parse(Array(#"{"a":{"b":1,"b":2}}"#.utf8), rejectDuplicateKeys: true) }
+    }
+
     @Test("pretty output indents by two spaces")
     func pretty() {
         #expect(JSON.serializePretty(["a": [1, 2], "b": [:]]) == "{\n  \"a\": [\n    1,\n    2\n  ],\n  \"b\": {}\n}")
