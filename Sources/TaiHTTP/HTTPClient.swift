@@ -10,11 +10,14 @@ private let curlInitialized: Bool = {
 
 /// An HTTP client over libcurl. Connections (curl easy handles) are pooled and reused across
 /// requests, so keep-alive and TLS sessions carry over; each request runs on a Dispatch
-/// thread, never on Swift's cooperative pool.
+/// thread, never on Swift's cooperative pool — on a serial queue of its own, since Linux's
+/// libdispatch runs a concurrent queue's blocking work about one thread per core, which would cap
+/// parallel requests at the core count however slow the server is.
 public final class HTTPClient: Sendable {
     public let configuration: HTTPClientConfiguration
     private let idle = Mutex<[CurlConnection]>([])
-    private let queue = DispatchQueue(label: "tai-gitops.http", attributes: .concurrent)
+    /// Serial queues not running a request; one is made when none is free.
+    private let idleLanes = Mutex<[DispatchQueue]>([])
 
     public init(configuration: HTTPClientConfiguration = HTTPClientConfiguration()) {
         _ = curlInitialized
@@ -27,8 +30,11 @@ public final class HTTPClient: Sendable {
     ///   is a response, not an error.
     public func execute(_ request: HTTPRequest) async throws(HTTPError) -> HTTPResponse {
         let result: Result<HTTPResponse, HTTPError> = await withCheckedContinuation { continuation in
-            queue.async {
-                continuation.resume(returning: self.performBlocking(request))
+            let lane = idleLanes.withLock { $0.popLast() } ?? DispatchQueue(label: "tai-gitops.http")
+            lane.async {
+                let result = self.performBlocking(request)
+                self.idleLanes.withLock { $0.append(lane) }
+                continuation.resume(returning: result)
             }
         }
         return try result.get()

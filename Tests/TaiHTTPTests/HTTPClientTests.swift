@@ -84,6 +84,20 @@ struct HTTPClientTests {
         #expect(sizes == (1...8).map { $0 * 100_000 })
     }
 
+    @Test("slow requests run in parallel, not one per core")
+    func inFlight() async throws {
+        let (server, base) = try Self.startServer()
+        defer { server.stop() }
+        let client = HTTPClient()
+        let count = 12
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<count { group.addTask { _ = try await client.execute(HTTPRequest(url: base + "/inflight?ms=500")) } }
+            try await group.waitForAll()
+        }
+        let most = try json(try await client.execute(HTTPRequest(url: base + "/inflight?ms=0")))["max"] as? Int
+        #expect(most == count, "all \(count) requests should have been at the server together")
+    }
+
     @Test("timeouts and refused connections are typed errors")
     func failures() async throws {
         let (server, base) = try Self.startServer()

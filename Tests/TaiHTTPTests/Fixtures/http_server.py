@@ -6,15 +6,26 @@ Prints the port it listens on, then serves until killed:
   /status/N      answers with status N
   /slow?ms=N     waits N milliseconds, then answers
   /big?n=N       answers with N bytes
+  /inflight?ms=N waits N milliseconds with the other /inflight requests; answers with the most
+                 that were in flight at once so far
 Options: --cert FILE --key FILE (HTTPS), --client-ca FILE (require a client certificate).
 """
 import argparse
 import json
 import ssl
 import sys
+import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlparse, parse_qs
+
+
+inflight_lock = threading.Lock()
+inflight = {"now": 0, "max": 0}
+
+
+class Server(ThreadingHTTPServer):
+    request_queue_size = 64  # the default backlog of 5 drops parallel connects (retried a second later)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -63,6 +74,15 @@ class Handler(BaseHTTPRequestHandler):
             ms = int(parse_qs(url.query).get("ms", ["1000"])[0])
             time.sleep(ms / 1000)
             self._send(200, b"{}")
+        elif url.path == "/inflight":
+            with inflight_lock:
+                inflight["now"] += 1
+                inflight["max"] = max(inflight["max"], inflight["now"])
+            time.sleep(int(parse_qs(url.query).get("ms", ["0"])[0]) / 1000)
+            with inflight_lock:
+                inflight["now"] -= 1
+                most = inflight["max"]
+            self._send(200, json.dumps({"max": most}).encode())
         elif url.path == "/big":
             n = int(parse_qs(url.query).get("n", ["0"])[0])
             self._send(200, b"x" * n, "application/octet-stream")
@@ -78,7 +98,7 @@ def main():
     parser.add_argument("--key")
     parser.add_argument("--client-ca")
     args = parser.parse_args()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = Server(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     if args.cert:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
