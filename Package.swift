@@ -42,6 +42,9 @@ let package = Package(
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
+        // glibc's posix_spawn (Foundation's Process crashes now and then on Linux with Swift 6.3.1:
+        // swiftlang/swift-corelibs-foundation#5472).
+        .systemLibrary(name: "CSpawn"),
 
         // MARK: Object model
         .target(
@@ -55,6 +58,7 @@ let package = Package(
         .target(name: "TaiYAML", dependencies: ["CYAML", "TaiCore"], swiftSettings: swiftSettings),
         .target(name: "TaiGit", dependencies: ["CGit2"], swiftSettings: swiftSettings),
         .target(name: "TaiHTTP", dependencies: ["CCurl"], swiftSettings: swiftSettings),
+        .target(name: "TaiProcess", dependencies: ["CSpawn"], swiftSettings: swiftSettings),
 
         // MARK: Pipeline
         .target(
@@ -64,7 +68,7 @@ let package = Package(
 
         .target(
             name: "TaiSource",
-            dependencies: ["TaiCore", "TaiGit", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["TaiCore", "TaiGit", "TaiProcess", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings),
 
         // MARK: Kubernetes semantics shared by the emulator and Diff: field sets, server-side apply, defaulting
@@ -74,7 +78,7 @@ let package = Package(
             swiftSettings: swiftSettings),
 
         // MARK: The Kubernetes API client (kubeconfig, credentials, discovery, retries) over TaiHTTP
-        .target(name: "TaiKube", dependencies: ["TaiCore", "TaiYAML", "TaiHTTP"], swiftSettings: swiftSettings),
+        .target(name: "TaiKube", dependencies: ["TaiCore", "TaiYAML", "TaiHTTP", "TaiProcess"], swiftSettings: swiftSettings),
 
         // MARK: Beneath the pipeline: a Kubernetes API server for tests, the demo and offline previews
         .target(
@@ -110,7 +114,7 @@ let package = Package(
         ),
 
         // MARK: Tests
-        .target(name: "TaiTesting", dependencies: ["TaiCore"], path: "Tests/TaiTesting", swiftSettings: swiftSettings),
+        .target(name: "TaiTesting", dependencies: ["TaiCore", "TaiProcess"], path: "Tests/TaiTesting", swiftSettings: swiftSettings),
         .testTarget(name: "TaiCoreTests", dependencies: ["TaiCore", "TaiTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "TaiYAMLTests", dependencies: ["TaiYAML", "TaiCore", "TaiTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "TaiGitTests", dependencies: ["TaiGit", "TaiSource", "TaiTesting"], swiftSettings: swiftSettings),
@@ -129,6 +133,7 @@ let package = Package(
             name: "TaiDiffTests",
             dependencies: ["TaiDiff", "TaiApply", "TaiKube", "TaiSSA", "ClusterEmulator", "TaiRender", "TaiCore", "TaiYAML", "TaiTesting"],
             swiftSettings: swiftSettings),
+        .testTarget(name: "TaiProcessTests", dependencies: ["TaiProcess", "TaiTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["TaiTesting"], swiftSettings: swiftSettings),
     ]
 )

@@ -329,7 +329,7 @@ public struct Differ: Sendable {
             // here: the live object already went through the server.
             var object = outcome.object
             var defaulted = object
-            Defaults.apply(&defaulted, allocateClusterIP: { "" })
+            if !outcome.removed.isEmpty { Defaults.apply(&defaulted, allocateClusterIP: { "" }) }
             for path in outcome.removed {
                 guard ServerSideApply.value(at: path, in: live, type: type) != nil else { continue }
                 if let value = ServerSideApply.value(at: path, in: defaulted, type: type), case .field = path.last {

@@ -1,6 +1,7 @@
 import Foundation
 import TaiCore
 import TaiHTTP
+import TaiProcess
 
 /// Limits and behaviour of a ``KubeClient``.
 public struct KubeClientSettings: Sendable {
@@ -221,30 +222,15 @@ public final class KubeClient: Sendable {
         if let cached = state.withLock({ $0.token }), cached.expires.map({ $0 > Date().addingTimeInterval(10) }) ?? true, cached.source == nil {
             return ExecCredential(token: cached.value)
         }
-        let process = Process()
         let command = exec.command.contains("/") && !exec.command.hasPrefix("/") ? exec.baseDirectory + "/" + exec.command : exec.command
-        if command.contains("/") {
-            process.executableURL = URL(fileURLWithPath: command)
-            process.arguments = exec.args
-        } else {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = [command] + exec.args
-        }
         var env = ProcessInfo.processInfo.environment
         for (name, value) in exec.env { env[name] = value }
         env["KUBERNETES_EXEC_INFO"] = #"{"apiVersion":"\#(exec.apiVersion)","kind":"ExecCredential","spec":{"interactive":false}}"#
-        process.environment = env
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch { throw .credentialPlugin("\(exec.command) could not be started: \(error)") }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        let errText = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw .credentialPlugin("\(exec.command) exited \(process.terminationStatus): \(errText.trimmingCharacters(in: .whitespacesAndNewlines))")
+        let result: ProcessOutput
+        do { result = try ChildProcess.run(command, exec.args, environment: env) } catch { throw .credentialPlugin(error.description) }
+        let data = result.standardOutput
+        guard result.status == 0 else {
+            throw .credentialPlugin("\(exec.command) exited \(result.status): \(result.errorText.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
         guard let doc = try? JSON.parse([UInt8](data)), let status = doc["status"] else {
             throw .credentialPlugin("\(exec.command) did not print an ExecCredential with a status")

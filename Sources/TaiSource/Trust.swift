@@ -1,5 +1,6 @@
 import Foundation
 import TaiGit
+import TaiProcess
 
 /// Which commits must be signed before a revision is rendered.
 public enum SignaturePolicy: Sendable, Equatable {
@@ -70,18 +71,12 @@ public struct SignatureVerifier: Sendable {
     }
 
     static func run(_ program: String, _ args: [String], stdin: String?) -> (status: Int32, out: String, err: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [program] + args
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = stdin.flatMap { FileHandle(forReadingAtPath: $0) } ?? FileHandle.nullDevice
-        do { try process.run() } catch { return (127, "", "\(program) could not be started: \(error)") }
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        do {
+            let result = try ChildProcess.run(program, args, input: stdin)
+            return (result.status, result.outputText, result.errorText)
+        } catch {
+            return (127, "", error.description)
+        }
     }
 }
 

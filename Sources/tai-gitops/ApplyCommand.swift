@@ -74,7 +74,7 @@ struct ApplyCommand: AsyncParsableCommand {
             }
             let summary = text ? ApplyOutput.summary(report, environment: env.target.name) : ApplyOutput.json(report, environment: env.target.name)
             FileHandle.standardOutput.write(Data(summary.utf8))
-            if !report.succeeded { throw ExitCode(1) }
+            exitWithoutTeardown(report.succeeded ? 0 : 1)
         }
     }
 }

@@ -169,6 +169,13 @@ func exitingTwoOnError(_ body: () async throws -> Void) async throws {
     }
 }
 
+/// Ends the process once its output is written, without freeing the rendered and live objects on
+/// the way out: tens of thousands of small allocations whose release took a tenth of a large diff.
+func exitWithoutTeardown(_ code: Int32) -> Never {
+    fflush(nil)  // every C stream
+    exit(code)
+}
+
 /// Prints a message to stderr and exits with `code`.
 func fail(_ message: String, code: Int32) -> ExitCode {
     FileHandle.standardError.write(Data("error: \(message)\n".utf8))

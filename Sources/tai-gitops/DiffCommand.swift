@@ -49,7 +49,7 @@ struct DiffCommand: AsyncParsableCommand {
                 text = ReportRenderer.json(report, environment: env.target.name)
             }
             FileHandle.standardOutput.write(Data(text.utf8))
-            if report.hasDrift { throw ExitCode(1) }
+            exitWithoutTeardown(report.hasDrift ? 1 : 0)
         }
     }
 }

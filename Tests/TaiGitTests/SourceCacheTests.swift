@@ -135,7 +135,7 @@ struct SourceCacheTests {
         let origin = try Origin()
         defer { origin.dir.remove() }
         try origin.git("config", "daemon.uploadpack", "true")
-        let port = Int.random(in: 20000..<60000)
+        let port = TaiTesting.freePort()
         // git-daemon itself (not `git daemon`, whose child would outlive a kill of the parent).
         let execPath = try ProcessRunner.check("git", ["--exec-path"]).trimmingCharacters(in: .whitespacesAndNewlines)
         let daemon = try BackgroundProcess(execPath + "/git-daemon", ["--reuseaddr", "--export-all", "--base-path=" + origin.dir.path, "--listen=127.0.0.1", "--port=\(port)", origin.dir.path])

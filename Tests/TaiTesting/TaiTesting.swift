@@ -1,4 +1,5 @@
 import Foundation
+import TaiProcess
 
 /// Helpers shared by the test targets: temporary directories, running processes, paths.
 public enum TaiTesting {
@@ -20,6 +21,25 @@ public enum TaiTesting {
             dir = parent
         }
         return dir.path
+    }
+
+    /// A loopback port for a server the test starts: below Linux's ephemeral range (32768–60999),
+    /// where outgoing connections take their ports, and free when asked.
+    public static func freePort() -> Int {
+        for _ in 0..<100 {
+            let port = Int.random(in: 20000..<32768)
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(fd) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            if bound == 0 { return port }
+        }
+        return Int.random(in: 20000..<32768)
     }
 
     /// Path of the built `tai-gitops` executable.
@@ -87,39 +107,10 @@ public enum ProcessRunner {
     public static func run(
         _ program: String, _ arguments: [String], in directory: String? = nil, environment: [String: String] = [:]
     ) throws -> ProcessResult {
-        let process = Process()
-        if program.contains("/") {
-            process.executableURL = URL(fileURLWithPath: program)
-            process.arguments = arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = [program] + arguments
-        }
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment { env[k] = v }
-        process.environment = env
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        // Read both pipes fully before waiting, so a chatty child never blocks on a full pipe.
-        let group = DispatchGroup()
-        nonisolated(unsafe) var outData = Data()
-        nonisolated(unsafe) var errData = Data()
-        group.enter()
-        DispatchQueue.global().async {
-            outData = out.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        errData = err.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        return ProcessResult(
-            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errData, as: UTF8.self))
+        let result = try ChildProcess.run(program, arguments, environment: env, directory: directory)
+        return ProcessResult(status: result.status, stdout: result.outputText, stderr: result.errorText)
     }
 
     /// Runs a program and fails unless it exits 0.
@@ -148,38 +139,22 @@ public struct CommandFailed: Error, CustomStringConvertible {
 }
 
 /// A long-running child process (a test server) that is stopped when the test ends.
-public final class BackgroundProcess: @unchecked Sendable {
-    public let process = Process()
-    private let outputPipe = Pipe()
+public final class BackgroundProcess: Sendable {
+    public let process: ChildProcess
 
-    /// Starts the program; `readyLine` waits for its first line of output and returns it.
+    /// Starts the program (standard error is the test's own).
     public init(_ program: String, _ arguments: [String], in directory: String? = nil) throws {
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [program] + arguments
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        process.standardOutput = outputPipe
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        process = try ChildProcess(program, arguments, directory: directory, output: .capture, error: .inherit)
     }
 
     /// Reads the child's first line of standard output (servers print their port there).
-    public func firstLine() -> String {
-        var bytes: [UInt8] = []
-        let handle = outputPipe.fileHandleForReading
-        while true {
-            let data = handle.readData(ofLength: 1)
-            if data.isEmpty || data.first == UInt8(ascii: "\n") { break }
-            bytes.append(contentsOf: data)
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
+    public func firstLine() -> String { process.readLine() }
 
-    /// Stops the child with SIGKILL: a child started from a Dispatch thread inherits that
-    /// thread's blocked signals, so SIGTERM may never reach it.
+    /// Stops the child with SIGKILL and waits for it.
     public func stop() {
         if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            process.signal(SIGKILL)
+            process.wait()
         }
     }
 
@@ -213,7 +188,7 @@ public final class GitHTTPServer: @unchecked Sendable {
         for (name, path) in repositories {
             try FileManager.default.createSymbolicLink(atPath: dir + "/repos/" + name, withDestinationPath: path)
         }
-        port = Int.random(in: 20000..<60000)
+        port = TaiTesting.freePort()
         let execPath = try ProcessRunner.check("git", ["--exec-path"]).trimmingCharacters(in: .whitespacesAndNewlines)
         _ = try directory.write("nginx.conf", """
             daemon off;
@@ -296,7 +271,7 @@ public final class GitSSHServer: @unchecked Sendable {
         clientKey = dir + "/client_key"
         try FileManager.default.copyItem(atPath: dir + "/client_key.pub", toPath: dir + "/authorized_keys")
         user = ProcessInfo.processInfo.environment["USER"] ?? "root"
-        port = Int.random(in: 20000..<60000)
+        port = TaiTesting.freePort()
         let hostKey = try String(contentsOfFile: dir + "/host_key.pub", encoding: .utf8).split(separator: " ").prefix(2).joined(separator: " ")
         knownHosts = try directory.write("known_hosts", "[127.0.0.1]:\(port) \(hostKey)\n")
         try? FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
