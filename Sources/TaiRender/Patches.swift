@@ -106,7 +106,13 @@ struct Patcher {
                         patch["kind"] = target["kind"]
                     }
                     do {
-                        if let merged = try merger.apply(patch, to: target) {
+                        // kyaml tags the untagged scalars it walks; the merge then works on those.
+                        var walked = target
+                        for (path, text) in resources[i].untaggedScalars where merger.walks(path, in: target) {
+                            walked[steps: path] = .string(text)
+                        }
+                        resources[i].untaggedScalars.removeAll { merger.walks($0.path, in: target) }
+                        if let merged = try merger.apply(patch, to: walked) {
                             resources[i].object = merged
                             shared.forgetChanged(resource: resources[i].uid, before: target, after: merged)
                             context.restoreOrigin(

@@ -148,8 +148,48 @@ struct Replacer {
                     } catch {
                         throw RenderError(path: file, field: "\(r.field).targets[\(t)]", message: "\(res.identity): \(error.message)")
                     }
+                    if let text = value.scalarText, let path = Self.concrete(steps) {
+                        let existed = resources[i].object[steps: path] != nil
+                        Self.trackUntagged(steps, text: text, created: target.create && !existed, in: &object, resource: &resources[i])
+                    }
                     resources[i].object = object
                 }
+            }
+        }
+    }
+
+    /// The concrete path of a field path made of keys and positions only (no selectors).
+    private static func concrete(_ steps: [Step]) -> [Resource.PathStep]? {
+        var path: [Resource.PathStep] = []
+        for step in steps {
+            switch step {
+            case .field(let key): path.append(.key(key))
+            case .index(let i): path.append(.index(i))
+            default: return nil
+            }
+        }
+        return path
+    }
+
+    /// After a replacement into `steps`: a scalar it created that does not read back as a string
+    /// is untagged in kustomize (see ``Resource/untaggedScalars``); one it changed that was
+    /// untagged gets new text that reads back by the YAML rules, whatever type it had.
+    private static func trackUntagged(_ steps: [Step], text: String, created: Bool, in object: inout Value, resource: inout Resource) {
+        guard let path = concrete(steps), let now = object[steps: path], let nowText = now.scalarText else { return }
+        if let index = resource.untaggedScalars.firstIndex(where: { $0.path == path }) {
+            let value = YAML.resolvePlainScalar(nowText)
+            object[steps: path] = value
+            if value.stringValue == nil {
+                resource.untaggedScalars[index].text = nowText
+            } else {
+                resource.untaggedScalars.remove(at: index)
+            }
+        } else if created, now.stringValue == nil {
+            // kustomize's annotations are rewritten as strings at the end of every build.
+            if path.count == 3, path[0] == .key("metadata"), path[1] == .key("annotations") {
+                object[steps: path] = .string(text)
+            } else {
+                resource.untaggedScalars.append((path, text))
             }
         }
     }
@@ -282,6 +322,21 @@ struct Replacer {
             return n
         case (.field, .null) where create != nil:
             node = .emptyMap
+            return try set(path, in: &node, create: create, transform)
+        case (.index(let i), .list(var items)) where i == items.count && create != nil:
+            // kyaml creates the element right after the last one (and no further).
+            if rest.isEmpty {
+                items.append(try transform(nil))
+                node = .list(items)
+                return 1
+            }
+            var element: Value = rest.first.map { if case .field = $0 { return .emptyMap } else { return .list([]) } } ?? .null
+            let n = try set(rest, in: &element, create: create, transform)
+            items.append(element)
+            node = .list(items)
+            return n
+        case (.index, .null) where create != nil:
+            node = .list([])
             return try set(path, in: &node, create: create, transform)
         case (.index(let i), .list(var items)):
             guard items.indices.contains(i) else { return 0 }

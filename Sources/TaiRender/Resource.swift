@@ -27,6 +27,16 @@ public struct Resource: Sendable {
     var needsHashSuffix = false
     /// How a generated object meets an existing one of the same identity.
     var behavior: GeneratorBehavior = .create
+    /// One step of a path into an object: a map key or a list position.
+    enum PathStep: Equatable, Sendable {
+        case key(String)
+        case index(Int)
+    }
+
+    /// Scalars a replacement created (their path and text) that kustomize holds untagged: they
+    /// print plain and read back by the YAML rules (`1`, `true`) until a strategic merge patch
+    /// walks the object and tags them as strings (`"1"`, `"true"`).
+    var untaggedScalars: [(path: [PathStep], text: String)] = []
 
     /// Stays the same through renames; what ``SharedValues`` remembers places by.
     let uid: Int
@@ -81,5 +91,42 @@ enum ClusterScope {
     static func effectiveNamespace(_ namespace: String, kind: String) -> String {
         if isClusterScoped(kind) { return "" }
         return namespace.isEmpty ? "default" : namespace
+    }
+}
+
+extension Value {
+    /// The value at a path of keys and list positions; setting writes only where the path exists.
+    subscript(steps path: [Resource.PathStep]) -> Value? {
+        get {
+            var node = self
+            for step in path {
+                switch (step, node) {
+                case (.key(let key), .map(let map)):
+                    guard let child = map[key] else { return nil }
+                    node = child
+                case (.index(let i), .list(let items)) where items.indices.contains(i):
+                    node = items[i]
+                default:
+                    return nil
+                }
+            }
+            return node
+        }
+        set {
+            guard let newValue, let first = path.first else { return }
+            let rest = Array(path.dropFirst())
+            switch (first, self) {
+            case (.key(let key), .map(var map)):
+                guard var child = map[key] else { return }
+                if rest.isEmpty { child = newValue } else { child[steps: rest] = newValue }
+                map[key] = child
+                self = .map(map)
+            case (.index(let i), .list(var items)) where items.indices.contains(i):
+                if rest.isEmpty { items[i] = newValue } else { items[i][steps: rest] = newValue }
+                self = .list(items)
+            default:
+                return
+            }
+        }
     }
 }

@@ -13,13 +13,41 @@ struct StrategicMerge {
 
     /// Patches `target` with `patch`. Returns `nil` when the patch deletes the whole object.
     func apply(_ patch: Value, to target: Value) throws(Failure) -> Value? {
-        let rootType: String? = {
-            guard let apiVersion = target["apiVersion"]?.stringValue, let kind = target["kind"]?.stringValue else { return nil }
-            let groupVersion = apiVersion.contains("/") ? apiVersion : "core/" + apiVersion
-            if schema.kustomizeKindsAbsent.contains("\(groupVersion)/\(kind)") { return nil }
-            return schema.typeName(apiVersion: apiVersion, kind: kind)
-        }()
-        return try mergeValue(target, patch, type: rootType)
+        try mergeValue(target, patch, type: rootType(of: target))
+    }
+
+    private func rootType(of object: Value) -> String? {
+        guard let apiVersion = object["apiVersion"]?.stringValue, let kind = object["kind"]?.stringValue else { return nil }
+        let groupVersion = apiVersion.contains("/") ? apiVersion : "core/" + apiVersion
+        if schema.kustomizeKindsAbsent.contains("\(groupVersion)/\(kind)") { return nil }
+        return schema.typeName(apiVersion: apiVersion, kind: kind)
+    }
+
+    /// Whether kyaml's merge walk reaches the value at `path` of `object` (whatever the patch
+    /// says): through every map, and into list elements only where the list merges by key and
+    /// the element has its key (observed with kustomize v5.5.0).
+    func walks(_ path: [Resource.PathStep], in object: Value) -> Bool {
+        var node = object
+        var type = rootType(of: object)
+        var list: (field: KubeSchema.Field?, owner: String?, name: String)?
+        for step in path {
+            switch (step, node) {
+            case (.key(let key), .map(let map)):
+                guard let child = map[key] else { return false }
+                let field = fieldInfo(key, in: type)
+                if case .list = child { list = (field, type, key) }
+                type = field.map { Self.valueType(of: $0) } ?? mapValueType(type)
+                node = child
+            case (.index(let i), .list(let items)) where items.indices.contains(i):
+                guard let list, case .keyed(let keys) = strategy(list.field, owner: list.owner, name: list.name),
+                    let first = keys.first, !Self.keyText(items[i][first]).isEmpty
+                else { return false }
+                node = items[i]
+            default:
+                return false
+            }
+        }
+        return true
     }
 
     private func mergeValue(_ target: Value?, _ patch: Value, type: String?) throws(Failure) -> Value? {
