@@ -20,6 +20,7 @@ static inline CURLcode tai_curl_setopt_blob(CURL *h, CURLoption o, void *data, s
     blob.flags = CURL_BLOB_COPY;
     return curl_easy_setopt(h, o, &blob);
 }
+static inline CURLMcode tai_curl_multi_setopt_long(CURLM *m, CURLMoption o, long v) { return curl_multi_setopt(m, o, v); }
 static inline CURLcode tai_curl_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLcode tai_curl_getinfo_double(CURL *h, CURLINFO i, double *v) { return curl_easy_getinfo(h, i, v); }
 #endif

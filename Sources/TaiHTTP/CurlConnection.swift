@@ -18,6 +18,7 @@ final class CurlConnection: @unchecked Sendable {
 
     deinit {
         curl_easy_cleanup(handle)
+        curl_slist_free_all(headerList)
         errorBuffer.deallocate()
     }
 
@@ -30,22 +31,37 @@ final class CurlConnection: @unchecked Sendable {
         var stopped = false
     }
 
+    /// What the request in progress needs until it ends.
+    private var accumulator = Accumulator()
+    private var headerList: UnsafeMutablePointer<curl_slist>?
+    private var request: HTTPRequest?
+
+    /// The easy handle, for the multi loop (which adds and removes it, never configures it).
+    var easyHandle: UnsafeMutableRawPointer { handle }
+
+    /// Sends a request on the calling thread and waits for its response.
     func perform(_ request: HTTPRequest, configuration: HTTPClientConfiguration) -> Result<HTTPResponse, HTTPError> {
-        curl_easy_reset(handle)  // forget the last request's options, keep the connection
+        if let failure = prepare(request, configuration: configuration) { return .failure(failure) }
+        return finish(curl_easy_perform(handle))
+    }
+
+    /// Sets the handle up for `request` (after forgetting the last request's options, not its
+    /// connection). Returns the error when an option was refused.
+    func prepare(_ request: HTTPRequest, configuration: HTTPClientConfiguration) -> HTTPError? {
+        curl_easy_reset(handle)
         errorBuffer[0] = 0
-        let accumulator = Accumulator()
+        curl_slist_free_all(headerList)
+        headerList = nil
+        accumulator = Accumulator()
         accumulator.onBody = request.onBody
+        self.request = request
         let context = Unmanaged.passUnretained(accumulator).toOpaque()
-        var headerList: UnsafeMutablePointer<curl_slist>?
-        defer { curl_slist_free_all(headerList) }
 
-        func fail(_ code: CURLcode, _ what: String) -> Result<HTTPResponse, HTTPError> {
-            .failure(
-                HTTPError(
-                    kind: .invalidRequest, method: request.method, url: request.url, curlCode: Int32(code.rawValue),
-                    message: "\(what): \(String(cString: curl_easy_strerror(code)))"))
+        func fail(_ code: CURLcode, _ what: String) -> HTTPError {
+            HTTPError(
+                kind: .invalidRequest, method: request.method, url: request.url, curlCode: Int32(code.rawValue),
+                message: "\(what): \(String(cString: curl_easy_strerror(code)))")
         }
-
         var code = CURLE_OK
         func set(_ option: CURLoption, _ value: Int) { if code == CURLE_OK { code = tai_curl_setopt_long(handle, option, value) } }
         func set(_ option: CURLoption, _ value: String) { if code == CURLE_OK { code = tai_curl_setopt_string(handle, option, value) } }
@@ -142,9 +158,20 @@ final class CurlConnection: @unchecked Sendable {
         }
         if code == CURLE_OK { code = tai_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, context) }
         guard code == CURLE_OK else { return fail(code, "setting up the request") }
+        return nil
+    }
 
-        let result = curl_easy_perform(handle)
-        withExtendedLifetime(accumulator) {}
+    /// The response (or error) of the prepared request, once libcurl finished it with `result`.
+    func finish(_ result: CURLcode) -> Result<HTTPResponse, HTTPError> {
+        defer {
+            curl_slist_free_all(headerList)
+            headerList = nil
+            request = nil
+        }
+        guard let request else {
+            return .failure(HTTPError(kind: .invalidRequest, method: .get, url: "", curlCode: 0, message: "no request was prepared"))
+        }
+
         // A streamed body the caller stopped is a normal end.
         guard result == CURLE_OK || (result == CURLE_WRITE_ERROR && accumulator.stopped) else {
             let detail = String(cString: errorBuffer)

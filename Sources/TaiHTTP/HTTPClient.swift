@@ -1,5 +1,4 @@
 import CCurl
-import Dispatch
 import Synchronization
 
 /// libcurl is initialised once per process, on first use.
@@ -8,34 +7,40 @@ private let curlInitialized: Bool = {
     return true
 }()
 
-/// An HTTP client over libcurl. Connections (curl easy handles) are pooled and reused across
-/// requests, so keep-alive and TLS sessions carry over; each request runs on a Dispatch
-/// thread, never on Swift's cooperative pool — on a serial queue of its own, since Linux's
-/// libdispatch runs a concurrent queue's blocking work about one thread per core, which would cap
-/// parallel requests at the core count however slow the server is.
+/// An HTTP client over libcurl. Connections are pooled and reused across requests, so
+/// keep-alive and TLS sessions carry over. Asynchronous requests are all driven by one libcurl
+/// multi handle on a thread of the client's own (never Swift's cooperative pool), however many
+/// are in flight; ``executeBlocking(_:)`` runs a request on the calling thread instead.
 public final class HTTPClient: Sendable {
     public let configuration: HTTPClientConfiguration
+    /// Easy handles (request state) not in use.
     private let idle = Mutex<[CurlConnection]>([])
-    /// Serial queues not running a request; one is made when none is free.
-    private let idleLanes = Mutex<[DispatchQueue]>([])
+    private let multi: CurlMulti
 
     public init(configuration: HTTPClientConfiguration = HTTPClientConfiguration()) {
         _ = curlInitialized
         self.configuration = configuration
+        multi = CurlMulti(maxConnections: configuration.maxIdleConnections)
     }
+
+    deinit { multi.shutdown() }
 
     /// Sends a request and waits for the whole response.
     ///
     /// - Throws: ``HTTPError`` when no response arrived. Any HTTP status, 4xx and 5xx included,
     ///   is a response, not an error.
     public func execute(_ request: HTTPRequest) async throws(HTTPError) -> HTTPResponse {
+        let connection = idle.withLock { $0.popLast() } ?? CurlConnection()
+        if let failure = connection.prepare(request, configuration: configuration) {
+            release(connection)
+            throw failure
+        }
         let result: Result<HTTPResponse, HTTPError> = await withCheckedContinuation { continuation in
-            let lane = idleLanes.withLock { $0.popLast() } ?? DispatchQueue(label: "tai-gitops.http")
-            lane.async {
-                let result = self.performBlocking(request)
-                self.idleLanes.withLock { $0.append(lane) }
-                continuation.resume(returning: result)
-            }
+            multi.submit(
+                CurlMulti.Transfer(connection: connection) { result in
+                    self.release(connection)
+                    continuation.resume(returning: result)
+                })
         }
         return try result.get()
     }
@@ -52,9 +57,13 @@ public final class HTTPClient: Sendable {
     private func performBlocking(_ request: HTTPRequest) -> Result<HTTPResponse, HTTPError> {
         let connection = idle.withLock { $0.popLast() } ?? CurlConnection()
         let result = connection.perform(request, configuration: configuration)
+        release(connection)
+        return result
+    }
+
+    private func release(_ connection: CurlConnection) {
         idle.withLock { pool in
             if pool.count < configuration.maxIdleConnections { pool.append(connection) }
         }
-        return result
     }
 }
