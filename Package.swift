@@ -127,7 +127,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "ClusterEmulatorTests", dependencies: ["ClusterEmulator", "TaiCore", "TaiYAML", "TaiHTTP", "TaiTesting"],
+            name: "ClusterEmulatorTests", dependencies: ["ClusterEmulator", "TaiCore", "TaiYAML", "TaiHTTP", "TaiTesting", "TaiSSA", "TaiRender"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "TaiDiffTests",

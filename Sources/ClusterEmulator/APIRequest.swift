@@ -7,8 +7,13 @@ public struct APIRequest: Sendable {
     public var method: String
     public var path: String
     public var query: [String: String]
-    public var headers: [String: String]
+    public var headers: [String: String] {
+        didSet { contentType = Self.mediaType(headers) }
+    }
     public var body: [UInt8]
+    /// The media type of the body, without parameters (`application/json; charset=utf-8` →
+    /// `application/json`); `application/json` when none is given.
+    public private(set) var contentType: String
     /// The client presented a certificate the server's client CA signed (mutual TLS).
     public var authenticatedByCertificate = false
 
@@ -16,8 +21,10 @@ public struct APIRequest: Sendable {
         self.method = method
         self.path = path
         self.query = query
-        self.headers = Dictionary(uniqueKeysWithValues: headers.map { ($0.key.lowercased(), $0.value) })
+        let headers = Dictionary(uniqueKeysWithValues: headers.map { ($0.key.lowercased(), $0.value) })
+        self.headers = headers
         self.body = body
+        contentType = Self.mediaType(headers)
     }
 
     /// Splits `/path?a=b&c=d` (percent-decoded).
@@ -40,8 +47,7 @@ public struct APIRequest: Sendable {
         return spaced.removingPercentEncoding ?? spaced
     }
 
-    /// The media type of the body, without parameters (`application/json; charset=utf-8` → `application/json`).
-    var contentType: String {
+    private static func mediaType(_ headers: [String: String]) -> String {
         guard let raw = headers["content-type"] else { return "application/json" }
         var media = raw.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
         while let first = media.first, first == " " || first == "\t" { media.removeFirst() }

@@ -352,9 +352,12 @@ public struct APIServer: Sendable {
         let type = typeRef(applied)
         guard let live else {
             let prepared = prepareNew(applied, target.type)
-            let appliedSet = ServerSideApply.appliedFields(applied, type: type, defaulted: prepared)
+            let fieldsV1 = ServerSideApply.appliedFieldsV1(applied, type: type, defaulted: prepared)
             var created = try admit(prepared, target.type)
-            created = setManagedFields(created, entries: [ManagedFieldsEntry(manager: manager, operation: "Apply", apiVersion: target.type.apiVersion, time: Self.now(), subresource: nil, fields: appliedSet)])
+            let entries: Value = fieldsV1 == .emptyMap ? .list([]) : [
+                ManagedFieldsEntry.value(manager: manager, operation: "Apply", apiVersion: target.type.apiVersion, time: Self.now(), subresource: nil, fieldsV1: fieldsV1)
+            ]
+            created.set(path: ["metadata", "managedFields"], to: entries)
             if request.isDryRun {
                 created.set(path: ["metadata", "resourceVersion"], to: "")
                 return .json(201, served(created, target.type))

@@ -46,12 +46,39 @@ public final class Cluster: Sendable {
 
     /// The kind served at `group/version` under a plural name.
     func resourceType(group: String, version: String, plural: String) -> ResourceType? {
-        resourceTypes.first { $0.group == group && $0.version == version && $0.plural == plural }
+        if let builtin = Self.builtinByPlural[BuiltinKey(group, version, plural)] { return builtin }
+        return customTypes.first { $0.group == group && $0.version == version && $0.plural == plural }
     }
 
     func resourceType(apiVersion: String, kind: String) -> ResourceType? {
-        resourceTypes.first { $0.apiVersion == apiVersion && $0.kind == kind }
+        if let builtin = Self.builtinByKind[BuiltinKey(apiVersion, kind, "")] { return builtin }
+        return customTypes.first { $0.apiVersion == apiVersion && $0.kind == kind }
     }
+
+    /// Kinds registered by CRDs, in a stable order.
+    private var customTypes: [ResourceType] {
+        state.withLockedValue { state in state.customTypes.keys.sorted().flatMap { state.customTypes[$0] ?? [] } }
+    }
+
+    /// Looked up on every request: the built-in kinds by group, version and plural, and by apiVersion and kind.
+    private struct BuiltinKey: Hashable {
+        var a: String, b: String, c: String
+        init(_ a: String, _ b: String, _ c: String) { (self.a, self.b, self.c) = (a, b, c) }
+    }
+    private static let builtinByPlural: [BuiltinKey: ResourceType] = {
+        var map: [BuiltinKey: ResourceType] = [:]
+        for type in ResourceType.builtin where map[BuiltinKey(type.group, type.version, type.plural)] == nil {
+            map[BuiltinKey(type.group, type.version, type.plural)] = type
+        }
+        return map
+    }()
+    private static let builtinByKind: [BuiltinKey: ResourceType] = {
+        var map: [BuiltinKey: ResourceType] = [:]
+        for type in ResourceType.builtin where map[BuiltinKey(type.apiVersion, type.kind, "")] == nil {
+            map[BuiltinKey(type.apiVersion, type.kind, "")] = type
+        }
+        return map
+    }()
 
     static func objectKey(namespace: String?, name: String) -> String { "\(namespace ?? "")/\(name)" }
 

@@ -151,7 +151,17 @@ extension Value {
 
     /// Sets the value at a path of map keys, creating intermediate maps where they are missing.
     /// Does nothing when a step on the way exists but is not a map.
+    public mutating func set(path: [String], to newValue: Value) {
+        set(steps: path[...], to: newValue)
+    }
+
+    /// ``set(path:to:)`` for any collection of keys.
     public mutating func set(path: some Collection<String>, to newValue: Value) {
+        set(steps: ArraySlice(path), to: newValue)
+    }
+
+    // Not generic: callers in other modules would otherwise run an unspecialized copy.
+    private mutating func set(steps path: ArraySlice<String>, to newValue: Value) {
         guard let first = path.first else {
             self = newValue
             return
@@ -162,11 +172,11 @@ extension Value {
             var child = m.values[index]
             m.values[index] = .null
             if path.count > 1, child.isNull { child = .emptyMap }
-            child.set(path: path.dropFirst(), to: newValue)
+            child.set(steps: path.dropFirst(), to: newValue)
             m.values[index] = child
         } else {
             var child = Value.emptyMap
-            child.set(path: path.dropFirst(), to: newValue)
+            child.set(steps: path.dropFirst(), to: newValue)
             m[first] = child
         }
         self = .map(m)

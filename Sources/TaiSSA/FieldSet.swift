@@ -92,8 +92,8 @@ public struct FieldSet: Sendable, Equatable {
         func encode(_ node: Node) -> Value {
             var map = ValueMap()
             if node.owned && !node.children.isEmpty { map["."] = .map([:]) }
-            for key in node.children.keys.sorted() {
-                if let child = node.children[key] { map[key.encoded] = encode(child) }
+            for (key, child) in node.children.map({ ($0.key.encoded, $0.value) }).sorted(by: { $0.0 < $1.0 }) {
+                map[key] = encode(child)
             }
             return .map(map)
         }
@@ -194,6 +194,75 @@ public enum FieldSets {
         var set = FieldSet()
         collect(value, type: type, prefix: prefix, into: &set.paths)
         return set
+    }
+
+    /// The `fieldsV1` tree of the fields an applied configuration sets: `of(value, type:).encoded()`,
+    /// built directly (no set of paths in between) — what a create needs.
+    public static func fieldsV1(of value: Value, type: TypeRef) -> Value {
+        let root = FieldTree()
+        collect(value, type: type, node: root, isRoot: true)
+        return root.encoded()
+    }
+
+    /// A `fieldsV1` tree under construction: children by their encoded path element.
+    private final class FieldTree {
+        var children: [String: FieldTree] = [:]
+        var owned = false
+
+        func child(_ key: String) -> FieldTree {
+            if let existing = children[key] { return existing }
+            let node = FieldTree()
+            children[key] = node
+            return node
+        }
+
+        func encoded() -> Value {
+            var map = ValueMap()
+            if owned && !children.isEmpty { map["."] = .map([:]) }
+            for key in children.keys.sorted() {
+                if let child = children[key] { map[key] = child.encoded() }
+            }
+            return .map(map)
+        }
+    }
+
+    // The same walk as `collect(_:type:prefix:into:)`, marking tree nodes instead of inserting paths.
+    private static func collect(_ value: Value, type: TypeRef, node: FieldTree, isRoot: Bool) {
+        switch value {
+        case .map(let map):
+            if map.isEmpty || type.atomic || type.isKnownScalar {
+                if !isRoot { node.owned = true }
+                return
+            }
+            for (key, child) in map {
+                let (childType, field) = type.child(key)
+                let childNode = node.child("f:" + key)
+                if case .list(let items) = child {
+                    collectList(items, field: field, elementType: childType, node: childNode)
+                } else {
+                    collect(child, type: childType, node: childNode, isRoot: false)
+                }
+            }
+        default:
+            if !isRoot { node.owned = true }
+        }
+    }
+
+    private static func collectList(_ items: [Value], field: KubeSchema.Field?, elementType: TypeRef, node: FieldTree) {
+        switch ListKind(field) {
+        case .atomic:
+            node.owned = true
+        case .set:
+            if items.isEmpty { node.owned = true }
+            for item in items { node.child(PathElement.value(JSON.serialize(item)).encoded).owned = true }
+        case .map(let keys, let defaults):
+            if items.isEmpty { node.owned = true }
+            for item in items {
+                let itemNode = node.child(ListKind.keyElement(item, keys: keys, defaults: defaults).encoded)
+                itemNode.owned = true
+                collect(item, type: elementType, node: itemNode, isRoot: false)
+            }
+        }
     }
 
     public static func collect(_ value: Value, type: TypeRef, prefix: FieldPath, into paths: inout Set<FieldPath>) {

@@ -31,10 +31,15 @@ public struct ManagedFieldsEntry: Sendable, Equatable {
     }
 
     public var value: Value {
+        Self.value(manager: manager, operation: operation, apiVersion: apiVersion, time: time, subresource: subresource, fieldsV1: fields.encoded())
+    }
+
+    /// An entry as stored in `metadata.managedFields`, from its parts.
+    public static func value(manager: String, operation: String, apiVersion: String, time: String, subresource: String?, fieldsV1: Value) -> Value {
         var map = ValueMap()
         map["apiVersion"] = .string(apiVersion)
         map["fieldsType"] = "FieldsV1"
-        map["fieldsV1"] = fields.encoded()
+        map["fieldsV1"] = fieldsV1
         map["manager"] = .string(manager)
         map["operation"] = .string(operation)
         if let subresource { map["subresource"] = .string(subresource) }
@@ -247,6 +252,11 @@ public enum ServerSideApply {
     /// The fields an applied configuration gives its manager.
     public static func appliedFields(_ applied: Value, type: TypeRef, defaulted: Value? = nil) -> FieldSet {
         FieldSets.of(normalizedApplied(applied, defaulted: defaulted), type: type)
+    }
+
+    /// `appliedFields(…).encoded()`, built directly: the `fieldsV1` of the entry a create stores.
+    public static func appliedFieldsV1(_ applied: Value, type: TypeRef, defaulted: Value? = nil) -> Value {
+        FieldSets.fieldsV1(of: normalizedApplied(applied, defaulted: defaulted), type: type)
     }
 
     /// The applied configuration with each value it sets replaced by its defaulted form; an
