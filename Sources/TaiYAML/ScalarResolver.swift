@@ -21,7 +21,7 @@ enum ScalarResolver {
             if let d = GoNumbers.parseFloat(s) { return .double(d) }
         case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "+"), UInt8(ascii: "-"):
             if let timestamp = Timestamp.rfc3339(fromYAML: s) { return .string(timestamp) }
-            let plain = s.replacing("_", with: "")
+            let plain = s.utf8.contains(UInt8(ascii: "_")) ? s.replacing("_", with: "") : s
             if let i = GoNumbers.parseInt(plain) { return .int(i) }
             if let u = GoNumbers.parseUInt(plain) { return .double(Double(u)) }
             if GoNumbers.isYAMLStyleFloat(plain), let d = Double(plain) { return .double(d) }
@@ -61,7 +61,7 @@ enum ScalarResolver {
             return GoNumbers.parseFloat(s) != nil
         case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "+"), UInt8(ascii: "-"):
             if Timestamp.rfc3339(fromYAML: s) != nil { return true }
-            let plain = s.replacing("_", with: "")
+            let plain = s.utf8.contains(UInt8(ascii: "_")) ? s.replacing("_", with: "") : s
             if GoNumbers.parseInt(plain) != nil || GoNumbers.parseUInt(plain) != nil { return true }
             if GoNumbers.isYAMLStyleFloat(plain), GoNumbers.parseFloat(plain) != nil { return true }
             if plain.hasPrefix("0b") || plain.hasPrefix("-0b") {

@@ -1,5 +1,7 @@
 import CYAML
+import Dispatch
 import Foundation
+import Synchronization
 import TaiCore
 
 /// One YAML document of a stream and the line it starts on.
@@ -30,11 +32,79 @@ public enum YAML {
     ///   - bytes: the stream, UTF-8 (or UTF-16 with a byte order mark, as libyaml allows).
     ///   - file: the path to name in errors.
     /// - Throws: ``YAMLError`` with the file, line and column of the first problem.
+    ///   - parallel: a large stream of several documents is cut at its `---` lines and the pieces
+    ///     parsed on several threads; the result is the same (any error is reported by a plain
+    ///     parse of the whole stream, so it is the same too).
     public static func parseDocuments(
-        _ bytes: [UInt8], file: String? = nil, rules: ScalarRules = .yaml12
+        _ bytes: [UInt8], file: String? = nil, rules: ScalarRules = .yaml12, parallel: Bool = true
     ) throws(YAMLError) -> [YAMLDocument] {
+        if parallel, bytes.count >= parallelThreshold, let documents = parseInPieces(bytes, file: file, rules: rules) {
+            return documents
+        }
         let parser = LibYAMLParser(input: bytes, file: file, rules: rules)
         return try parser.parseStream()
+    }
+
+    /// Below this size a stream is parsed on one thread: handing pieces out costs more than it saves.
+    static let parallelThreshold = 64 * 1024
+
+    /// Parses the pieces of a stream cut at document-start lines concurrently; nil when the
+    /// stream cannot be cut safely or a piece fails (the caller then parses it whole).
+    private static func parseInPieces(_ bytes: [UInt8], file: String?, rules: ScalarRules) -> [YAMLDocument]? {
+        let pieces = max(1, min(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 8))
+        guard pieces > 1, let cuts = documentCuts(bytes, pieces: pieces), !cuts.isEmpty else { return nil }
+        let bounds = [0] + cuts.map(\.offset) + [bytes.count]
+        let lineOffsets = [0] + cuts.map(\.line)
+        let results = Mutex([[YAMLDocument]?](repeating: nil, count: bounds.count - 1))
+        DispatchQueue.concurrentPerform(iterations: bounds.count - 1) { index in
+            let piece = Array(bytes[bounds[index]..<bounds[index + 1]])
+            var documents = try? LibYAMLParser(input: piece, file: file, rules: rules).parseStream()
+            if documents != nil {
+                for i in documents!.indices { documents![i].line += lineOffsets[index] }
+            }
+            results.withLock { $0[index] = documents }
+        }
+        var all: [YAMLDocument] = []
+        for piece in results.withLock({ $0 }) {
+            guard let piece else { return nil }
+            all += piece
+        }
+        return all
+    }
+
+    /// Where to cut a stream into about `pieces` parts: at lines that are a `---` document marker
+    /// (`---` at the start of a line, then a space, tab, line break or the end), each with the
+    /// number of lines before it. Nil for streams a cut could change: UTF-16 ones, ones with
+    /// directives (`%YAML`, `%TAG`), which belong to the document after them, and ones with line
+    /// breaks other than LF and CR LF.
+    static func documentCuts(_ bytes: [UInt8], pieces: Int) -> [(offset: Int, line: Int)]? {
+        if bytes.count >= 2, (bytes[0] == 0xFE && bytes[1] == 0xFF) || (bytes[0] == 0xFF && bytes[1] == 0xFE) { return nil }
+        let dash = UInt8(ascii: "-")
+        var cuts: [(offset: Int, line: Int)] = []
+        var nextTarget = bytes.count / pieces
+        var line = 0
+        var lineStart = true
+        var i = 0
+        while i < bytes.count {
+            let byte = bytes[i]
+            if lineStart {
+                if byte == UInt8(ascii: "%") { return nil }
+                if i >= nextTarget, i > 0, byte == dash, i + 2 < bytes.count, bytes[i + 1] == dash, bytes[i + 2] == dash,
+                    i + 3 == bytes.count || [0x20, 0x09, 0x0A, 0x0D].contains(bytes[i + 3])
+                {
+                    cuts.append((i, line))
+                    nextTarget = i + bytes.count / pieces
+                }
+            }
+            // libyaml also breaks lines at a lone CR, NEL, LS and PS; lines would be counted apart.
+            if byte == 0x0D, i + 1 == bytes.count || bytes[i + 1] != 0x0A { return nil }
+            if byte == 0xC2, i + 1 < bytes.count, bytes[i + 1] == 0x85 { return nil }
+            if byte == 0xE2, i + 2 < bytes.count, bytes[i + 1] == 0x80, bytes[i + 2] == 0xA8 || bytes[i + 2] == 0xA9 { return nil }
+            lineStart = byte == 0x0A
+            if lineStart { line += 1 }
+            i += 1
+        }
+        return cuts
     }
 
     /// Parses every document of a YAML stream given as text.
@@ -79,9 +149,24 @@ final class LibYAMLParser {
         input.deallocate()
     }
 
-    private enum Frame {
-        case sequence(items: [Value], anchor: String?, size: Int)
-        case mapping(Mapping)
+    /// A sequence or mapping being read. A class, so that adding to the innermost one changes it
+    /// in place (an enum payload taken out of the stack and put back copied the map per key).
+    private final class Frame {
+        let isMapping: Bool
+        var items: [Value] = []
+        var map = ValueMap()
+        var key: String?
+        var keyIsMerge = false
+        var keyLine = 0
+        var keyColumn = 0
+        var merges: [ValueMap] = []
+        var anchor: String?
+        var size = 1
+
+        init(isMapping: Bool, anchor: String?) {
+            self.isMapping = isMapping
+            self.anchor = anchor
+        }
     }
 
     /// Deeper nesting than this is refused (no Kubernetes object comes close).
@@ -92,17 +177,6 @@ final class LibYAMLParser {
     /// A document may not expand to more nodes than this once aliases are followed: an alias
     /// bomb ("billion laughs") is refused instead of eating memory and time downstream.
     static let maxExpandedNodes = 4_000_000
-
-    private struct Mapping {
-        var map = ValueMap()
-        var key: String?
-        var keyIsMerge = false
-        var keyLine = 0
-        var keyColumn = 0
-        var merges: [ValueMap] = []
-        var anchor: String?
-        var size = 1
-    }
 
     private func error(_ message: String, line: Int, column: Int) -> YAMLError {
         YAMLError(file: file, line: line, column: column, message: message)
@@ -152,7 +226,7 @@ final class LibYAMLParser {
 
         /// Hands a finished node to its parent (or makes it the document root).
         func complete(_ value: Value, size: Int, keyText: String?, line: Int, column: Int) throws(YAMLError) {
-            guard let top = stack.popLast() else {
+            guard let top = stack.last else {
                 guard size <= Self.maxExpandedNodes else {
                     throw self.error(
                         "the document expands to \(size) nodes through aliases (more than \(Self.maxExpandedNodes)); refusing it",
@@ -161,43 +235,41 @@ final class LibYAMLParser {
                 root = value
                 return
             }
-            switch top {
-            case .sequence(var items, let anchor, let total):
-                items.append(value)
-                stack.append(.sequence(items: items, anchor: anchor, size: Self.add(total, size)))
-            case .mapping(var m):
-                m.size = Self.add(m.size, size)
-                if let key = m.key {
-                    if m.keyIsMerge {
-                        switch value {
-                        case .map(let merged): m.merges.append(merged)
-                        case .list(let list):
-                            for item in list {
-                                guard case .map(let merged) = item else {
-                                    throw self.error("merge key '<<' takes a map or a list of maps", line: line, column: column)
-                                }
-                                m.merges.append(merged)
+            guard top.isMapping else {
+                top.items.append(value)
+                top.size = Self.add(top.size, size)
+                return
+            }
+            top.size = Self.add(top.size, size)
+            if let key = top.key {
+                if top.keyIsMerge {
+                    switch value {
+                    case .map(let merged): top.merges.append(merged)
+                    case .list(let list):
+                        for item in list {
+                            guard case .map(let merged) = item else {
+                                throw self.error("merge key '<<' takes a map or a list of maps", line: line, column: column)
                             }
-                        default:
-                            throw self.error("merge key '<<' takes a map or a list of maps", line: line, column: column)
+                            top.merges.append(merged)
                         }
-                    } else if m.map[key] != nil {
-                        throw self.error("mapping key \"\(key)\" already defined", line: m.keyLine, column: m.keyColumn)
-                    } else {
-                        m.map[key] = value
+                    default:
+                        throw self.error("merge key '<<' takes a map or a list of maps", line: line, column: column)
                     }
-                    m.key = nil
-                    m.keyIsMerge = false
+                } else if top.map[key] != nil {
+                    throw self.error("mapping key \"\(key)\" already defined", line: top.keyLine, column: top.keyColumn)
                 } else {
-                    guard let keyText else {
-                        throw self.error("a map key must be a scalar, found a \(value.typeName)", line: line, column: column)
-                    }
-                    m.key = keyText
-                    m.keyIsMerge = false
-                    m.keyLine = line
-                    m.keyColumn = column
+                    top.map[key] = value
                 }
-                stack.append(.mapping(m))
+                top.key = nil
+                top.keyIsMerge = false
+            } else {
+                guard let keyText else {
+                    throw self.error("a map key must be a scalar, found a \(value.typeName)", line: line, column: column)
+                }
+                top.key = keyText
+                top.keyIsMerge = false
+                top.keyLine = line
+                top.keyColumn = column
             }
         }
 
@@ -241,15 +313,13 @@ final class LibYAMLParser {
                     line: line, column: column)
                 if let anchor = string(scalar.anchor) { anchors[anchor] = (value, 1) }
                 // A plain `<<` key is YAML's merge key.
-                if case .mapping(var m)? = stack.last, m.key == nil, scalar.style == YAML_PLAIN_SCALAR_STYLE,
+                if let top = stack.last, top.isMapping, top.key == nil, scalar.style == YAML_PLAIN_SCALAR_STYLE,
                     text == "<<", scalar.tag == nil
                 {
-                    stack.removeLast()
-                    m.key = "<<"
-                    m.keyIsMerge = true
-                    m.keyLine = line
-                    m.keyColumn = column
-                    stack.append(.mapping(m))
+                    top.key = "<<"
+                    top.keyIsMerge = true
+                    top.keyLine = line
+                    top.keyColumn = column
                 } else {
                     try complete(value, size: 1, keyText: text, line: line, column: column)
                 }
@@ -257,31 +327,29 @@ final class LibYAMLParser {
                 guard stack.count < Self.maxDepth else {
                     throw error("nesting deeper than \(Self.maxDepth) levels", line: line, column: column)
                 }
-                stack.append(.sequence(items: [], anchor: string(event.data.sequence_start.anchor), size: 1))
+                stack.append(Frame(isMapping: false, anchor: string(event.data.sequence_start.anchor)))
             case YAML_SEQUENCE_END_EVENT:
-                guard case .sequence(let items, let anchor, let size)? = stack.popLast() else {
+                guard let frame = stack.popLast(), !frame.isMapping else {
                     throw error("unbalanced sequence", line: line, column: column)
                 }
-                let value = Value.list(items)
-                if let anchor { anchors[anchor] = (value, size) }
-                try complete(value, size: size, keyText: nil, line: line, column: column)
+                let value = Value.list(frame.items)
+                if let anchor = frame.anchor { anchors[anchor] = (value, frame.size) }
+                try complete(value, size: frame.size, keyText: nil, line: line, column: column)
             case YAML_MAPPING_START_EVENT:
                 guard stack.count < Self.maxDepth else {
                     throw error("nesting deeper than \(Self.maxDepth) levels", line: line, column: column)
                 }
-                var m = Mapping()
-                m.anchor = string(event.data.mapping_start.anchor)
-                stack.append(.mapping(m))
+                stack.append(Frame(isMapping: true, anchor: string(event.data.mapping_start.anchor)))
             case YAML_MAPPING_END_EVENT:
-                guard case .mapping(var m)? = stack.popLast() else {
+                guard let frame = stack.popLast(), frame.isMapping else {
                     throw error("unbalanced mapping", line: line, column: column)
                 }
-                for merged in m.merges {
-                    for (key, value) in merged where m.map[key] == nil { m.map[key] = value }
+                for merged in frame.merges {
+                    for (key, value) in merged where frame.map[key] == nil { frame.map[key] = value }
                 }
-                let value = Value.map(m.map)
-                if let anchor = m.anchor { anchors[anchor] = (value, m.size) }
-                try complete(value, size: m.size, keyText: nil, line: line, column: column)
+                let value = Value.map(frame.map)
+                if let anchor = frame.anchor { anchors[anchor] = (value, frame.size) }
+                try complete(value, size: frame.size, keyText: nil, line: line, column: column)
             default:
                 break
             }

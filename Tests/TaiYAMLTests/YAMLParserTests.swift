@@ -1,6 +1,6 @@
 import Testing
 import TaiCore
-import TaiYAML
+@testable import TaiYAML
 
 @Suite("YAML parsing")
 struct YAMLParserTests {
@@ -128,5 +128,49 @@ struct YAMLHostileInputTests {
     func moderateAliases() throws {
         let docs = try YAML.parseDocuments("base: &b {a: 1}\nuses: [*b, *b, *b]\n")
         #expect(docs[0].value["uses"]?.listValue?.count == 3)
+    }
+}
+
+@Suite("YAML parsing of large streams in pieces")
+struct YAMLParallelParseTests {
+    /// A stream well over the threshold with what could go wrong at a cut: block scalars holding
+    /// `---` inside, explicit ends, empty documents, comments, anchors, CR LF lines, flow maps.
+    static func stream(crlf: Bool = false) -> String {
+        var docs: [String] = []
+        for i in 0..<1500 {
+            switch i % 6 {
+            case 0: docs.append("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-\(i)\ndata:\n  script: |\n    echo one\n    --- not a marker\n    echo two\n")
+            case 1: docs.append("# comment \(i)\nbase: &b {a: 1, b: [x, y]}\nother: *b\nn: \(i)\n...\n")
+            case 2: docs.append("")
+            case 3: docs.append("--- |\n  a literal root \(i)\n  ---indented\n")
+            case 4: docs.append("list:\n- \"quoted \(i)\"\n- 'single'\n- plain text \(i)\nmultiline: plain\n  continued\n")
+            default: docs.append("key-\(i): {x: 1}\n")
+            }
+        }
+        let text = docs.joined(separator: "---\n")
+        return crlf ? text.replacingOccurrences(of: "\n", with: "\r\n") : text
+    }
+
+    @Test("the same documents and lines as one parse of the whole stream", arguments: [false, true])
+    func sameAsWhole(crlf: Bool) throws {
+        let bytes = Array(Self.stream(crlf: crlf).utf8)
+        #expect(bytes.count > 64 * 1024)
+        #expect((YAML.documentCuts(bytes, pieces: 2)?.count ?? 0) >= 1, "the stream is cut")
+        let whole = try YAML.parseDocuments(bytes, file: "big.yaml", parallel: false)
+        let pieces = try YAML.parseDocuments(bytes, file: "big.yaml")
+        #expect(whole.count > 1200)
+        #expect(pieces == whole)
+        #expect(pieces.map(\.line) == whole.map(\.line))
+    }
+
+    @Test("an error deep in a large stream is the one a whole parse reports")
+    func sameError() throws {
+        let bytes = Array((Self.stream() + "---\nbad: [unclosed\n---\nok: 1\n").utf8)
+        var whole: YAMLError?
+        var pieces: YAMLError?
+        do { _ = try YAML.parseDocuments(bytes, file: "big.yaml", parallel: false) } catch { whole = error }
+        do { _ = try YAML.parseDocuments(bytes, file: "big.yaml") } catch { pieces = error }
+        #expect(whole != nil)
+        #expect(pieces == whole)
     }
 }
