@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TaiCore
 import TaiDiff
 import TaiKube
@@ -105,29 +106,36 @@ public struct Applier: Sendable {
         // Apply stage by stage; within a stage, in parallel.
         let byStage = Dictionary(grouping: diff.objects.filter { $0.verdict != .prune }) { Stage.of(apiVersion: $0.apiVersion, kind: $0.kind) }
         var parentWritten = false
+        /// The inventory parent as it stands in the cluster (as read, or as this run last wrote it).
+        var currentParent = diff.inventoryParent
         var applied: [ObjectResult] = []
         for stage in Stage.allCases {
             if stage > .namespaces && !parentWritten {
                 // The inventory first lists everything it may hold (old and new kinds), so a run that
                 // stops half way still knows what it owns.
-                try await writeParent(diff: diff, desired: desired, options: options, union: true, writes: writes)
+                currentParent = try await writeParent(current: currentParent, desired: desired, options: options, union: true, writes: writes)
                 parentWritten = true
             }
             guard let items = byStage[stage], !items.isEmpty else { continue }
-            let stageResults = await withTaskGroup(of: ObjectResult.self) { group in
-                var out: [ObjectResult] = []
-                var pending = items[...]
-                func launch() {
-                    guard let item = pending.popFirst() else { return }
-                    group.addTask { await self.applyOne(item, options: options, writes: writes, creatingNamespaces: creatingNamespaces) }
+            // A few workers take the stage's objects one after another (a task per object, each
+            // handing its result back to this one, cost two task switches per object).
+            // Results are printed as they come, and kept in the stage's order.
+            let queue = WorkQueue(items)
+            let stageResults = await withTaskGroup(of: [(Int, ObjectResult)].self) { group in
+                for _ in 0..<min(max(client.settings.maxParallel, 1), items.count) {
+                    group.addTask {
+                        var done: [(Int, ObjectResult)] = []
+                        while let (index, item) = queue.next() {
+                            let result = await self.applyOne(item, options: options, writes: writes, creatingNamespaces: creatingNamespaces)
+                            progress(result)
+                            done.append((index, result))
+                        }
+                        return done
+                    }
                 }
-                for _ in 0..<max(client.settings.maxParallel, 1) { launch() }
-                while let result = await group.next() {
-                    progress(result)
-                    out.append(result)
-                    launch()
-                }
-                return out
+                var out: [(Int, ObjectResult)] = []
+                for await done in group { out += done }
+                return out.sorted { $0.0 < $1.0 }.map(\.1)
             }
             results += stageResults
             applied += stageResults.filter { $0.action == .created || $0.action == .configured }
@@ -173,7 +181,7 @@ public struct Applier: Sendable {
             }
         }
         if !failed && pruneSkipped == nil && (options.prune || candidates.isEmpty) {
-            try await writeParent(diff: diff, desired: desired, options: options, union: false, writes: writes)
+            _ = try await writeParent(current: currentParent, desired: desired, options: options, union: false, writes: writes)
         }
 
         if options.wait && !options.dryRun {
@@ -306,25 +314,29 @@ public struct Applier: Sendable {
 
     // MARK: Inventory and prune
 
-    private func writeParent(diff: DiffReport, desired: [Value], options: ApplyOptions, union: Bool, writes: Counter) async throws(DiffError) {
+    /// Writes the inventory parent listing the desired kinds and namespaces (with `union`, also
+    /// those `current` lists), unless `current` already says exactly that. Returns the parent as
+    /// it now stands.
+    private func writeParent(current: Value?, desired: [Value], options: ApplyOptions, union: Bool, writes: Counter) async throws(DiffError) -> Value? {
         var kinds = Set(desired.map { Inventory.groupKind(apiVersion: $0["apiVersion"]?.stringValue ?? "", kind: $0["kind"]?.stringValue ?? "") })
         var namespaces = Set(desired.compactMap { $0[path: ["metadata", "namespace"]]?.stringValue })
-        if union, let parent = diff.inventoryParent {
-            kinds.formUnion((parent[path: ["metadata", "annotations", Inventory.groupKindsAnnotation]]?.stringValue ?? "").split(separator: ",").map(String.init))
-            namespaces.formUnion((parent[path: ["metadata", "annotations", Inventory.namespacesAnnotation]]?.stringValue ?? "").split(separator: ",").map(String.init))
+        if union, let current {
+            kinds.formUnion((current[path: ["metadata", "annotations", Inventory.groupKindsAnnotation]]?.stringValue ?? "").split(separator: ",").map(String.init))
+            namespaces.formUnion((current[path: ["metadata", "annotations", Inventory.namespacesAnnotation]]?.stringValue ?? "").split(separator: ",").map(String.init))
         }
         let parent = options.inventory.parent(groupKinds: Array(kinds), namespaces: Array(namespaces))
-        if let existing = diff.inventoryParent,
-            existing[path: ["metadata", "annotations", Inventory.groupKindsAnnotation]] == parent[path: ["metadata", "annotations", Inventory.groupKindsAnnotation]],
-            existing[path: ["metadata", "annotations", Inventory.namespacesAnnotation]] == parent[path: ["metadata", "annotations", Inventory.namespacesAnnotation]]
+        if let current,
+            current[path: ["metadata", "annotations", Inventory.groupKindsAnnotation]] == parent[path: ["metadata", "annotations", Inventory.groupKindsAnnotation]],
+            current[path: ["metadata", "annotations", Inventory.namespacesAnnotation]] == parent[path: ["metadata", "annotations", Inventory.namespacesAnnotation]]
         {
-            return
+            return current
         }
         do {
             if !options.dryRun { writes.add() }
             try await client.applyDiscardingResult(parent, fieldManager: options.fieldManager, force: true, dryRun: options.dryRun)
+            return options.dryRun ? current : parent
         } catch {
-            if options.dryRun, case .api(404, _, _, _) = error { return }  // its namespace is only created by this run
+            if options.dryRun, case .api(404, _, _, _) = error { return current }  // its namespace is only created by this run
             throw .kube(error)
         }
     }
@@ -391,6 +403,22 @@ public struct Applier: Sendable {
     }
 }
 
+/// Hands out a list's elements, each once, to concurrent workers.
+final class WorkQueue<Element: Sendable>: Sendable {
+    private let state: Mutex<(items: [Element], next: Int)>
+
+    init(_ items: [Element]) { state = Mutex((items, 0)) }
+
+    /// The next element and its position, or nil when all were handed out.
+    func next() -> (Int, Element)? {
+        state.withLock { state in
+            guard state.next < state.items.count else { return nil }
+            defer { state.next += 1 }
+            return (state.next, state.items[state.next])
+        }
+    }
+}
+
 /// A thread-safe counter.
 final class Counter: @unchecked Sendable {
     private let lock = NSLock()
@@ -398,3 +426,4 @@ final class Counter: @unchecked Sendable {
     func add() { lock.lock(); count += 1; lock.unlock() }
     var value: Int { lock.lock(); defer { lock.unlock() }; return count }
 }
+

@@ -115,13 +115,23 @@ public struct Differ: Sendable {
             }
         }
         var report: [ObjectDiff] = []
+        struct TypeKey: Hashable {
+            var apiVersion: String
+            var kind: String
+        }
+        var resolved: [TypeKey: APIResource] = [:]
         for var object in desiredObjects {
             let apiVersion = object["apiVersion"]?.stringValue ?? ""
             let kind = object["kind"]?.stringValue ?? ""
             let name = object[path: ["metadata", "name"]]?.stringValue ?? ""
             let resource: APIResource
             do {
-                resource = try await client.resource(apiVersion: apiVersion, kind: kind)
+                if let known = resolved[TypeKey(apiVersion: apiVersion, kind: kind)] {
+                    resource = known
+                } else {
+                    resource = try await client.resource(apiVersion: apiVersion, kind: kind)
+                    resolved[TypeKey(apiVersion: apiVersion, kind: kind)] = resource
+                }
             } catch {
                 let group = apiVersion.contains("/") ? String(apiVersion.split(separator: "/")[0]) : ""
                 if case .unknownKind = error, pendingCRDKinds.contains("\(group)/\(kind)") {
@@ -135,8 +145,12 @@ public struct Differ: Sendable {
             }
             var namespace: String?
             if resource.namespaced {
-                namespace = object[path: ["metadata", "namespace"]]?.stringValue ?? client.config.namespace
-                object.set(path: ["metadata", "namespace"], to: .string(namespace!))
+                if let declared = object[path: ["metadata", "namespace"]]?.stringValue {
+                    namespace = declared
+                } else {
+                    namespace = client.config.namespace
+                    object.set(path: ["metadata", "namespace"], to: .string(client.config.namespace))
+                }
             }
             if let inventory = options.inventory { object = inventory.labelled(object) }
             items.append(Item(desired: object, resource: resource, namespace: namespace, name: name))
@@ -465,6 +479,8 @@ public struct Differ: Sendable {
 }
 
 func withoutNullTimestamps(_ value: Value) -> Value {
+    // Most objects have none: leave them untouched rather than rebuild them.
+    guard hasNullTimestamp(value) else { return value }
     switch value {
     case .map(var map):
         if map["creationTimestamp"] == .null { map["creationTimestamp"] = nil }
@@ -486,5 +502,17 @@ extension Value {
         copy.set(path: ["metadata", "name"], to: other[path: ["metadata", "name"]] ?? .null)
         if let ns = other[path: ["metadata", "namespace"]] { copy.set(path: ["metadata", "namespace"], to: ns) }
         return copy
+    }
+}
+
+private func hasNullTimestamp(_ value: Value) -> Bool {
+    switch value {
+    case .map(let map):
+        if map["creationTimestamp"] == .null { return true }
+        return map.contains { $0.key != "status" && hasNullTimestamp($0.value) }
+    case .list(let items):
+        return items.contains(where: hasNullTimestamp)
+    default:
+        return false
     }
 }

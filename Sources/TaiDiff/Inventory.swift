@@ -35,6 +35,7 @@ public struct Inventory: Sendable, Equatable {
 
     /// A desired object with the membership label.
     public func labelled(_ object: Value) -> Value {
+        if object[path: ["metadata", "labels", Self.partOfLabel]]?.stringValue == id { return object }
         var object = object
         object.set(path: ["metadata", "labels", Self.partOfLabel], to: .string(id))
         return object

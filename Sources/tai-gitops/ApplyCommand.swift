@@ -68,10 +68,12 @@ struct ApplyCommand: AsyncParsableCommand {
                 allowLargePrune: allowLargePrune, allowDangerousPrune: allowDangerousPrune, ignore: env.rules)
             let text = output == .text
             let suffix = dryRun ? " (server dry run)" : ""
+            let writer = ProgressWriter()
             let report = try await Applier(client: env.client).apply(env.objects, options: options) { result in
                 guard text, result.action != .unchanged || result.health != nil else { return }
-                FileHandle.standardOutput.write(Data((ApplyOutput.line(result) + suffix + "\n").utf8))
+                writer.write(ApplyOutput.line(result) + suffix + "\n")
             }
+            writer.flush()
             let summary = text ? ApplyOutput.summary(report, environment: env.target.name) : ApplyOutput.json(report, environment: env.target.name)
             FileHandle.standardOutput.write(Data(summary.utf8))
             exitWithoutTeardown(report.succeeded ? 0 : 1)
