@@ -7,8 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZES=("$@"); [ ${#SIZES[@]} -eq 0 ] && SIZES=(1000 5000)
-swift build -c release --product tai-gitops >&2
-BIN=$(swift build -c release --show-bin-path)/tai-gitops
+BIN=$(scripts/build-release.sh)
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 

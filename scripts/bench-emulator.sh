@@ -8,8 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-10000}
 command -v wrk >/dev/null || { sudo -n true 2>/dev/null && SUDO=sudo || SUDO=; $SUDO apt-get install -y -qq wrk >/dev/null; }
-swift build -c release --product tai-gitops >&2
-BIN=$(swift build -c release --show-bin-path)/tai-gitops
+BIN=$(scripts/build-release.sh)
 WORK=$(mktemp -d)
 trap 'kill $PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
 

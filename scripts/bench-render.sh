@@ -10,8 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(100 1000 5000)
-swift build -c release --product tai-gitops >/dev/null
-bin=$PWD/.build/release/tai-gitops
+bin=$(scripts/build-release.sh 2>/dev/null)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 

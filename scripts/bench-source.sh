@@ -8,8 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 COMMITS=${1:-10000}
 FILES=${2:-5000}
-swift build -c release --product tai-gitops >&2
-BIN=$(swift build -c release --show-bin-path)/tai-gitops
+BIN=$(scripts/build-release.sh)
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 git init -q -b main "$WORK/origin"

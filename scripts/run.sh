@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
-swift build -c release --product tai-gitops >&2   # build progress on stderr, the demo on stdout
-.build/release/tai-gitops demo
+BIN=$(scripts/build-release.sh)   # build progress on stderr, the demo on stdout
+"$BIN" demo
