@@ -10,7 +10,8 @@ enum Validation {
     static func decode(_ object: Value, type: TypeRef, resource: ResourceType, strict: Bool, apply: Bool) throws(APIError) {
         guard type.type != nil else { return }
         var unknown: [String] = []
-        try check(object, type: type, path: [], goType: type.type ?? "", resource: resource, unknown: &unknown)
+        var path: [String] = []
+        try check(object, type: type, path: &path, goType: type.type ?? "", resource: resource, unknown: &unknown)
         if strict, !unknown.isEmpty {
             if apply {
                 throw .badRequest(unknown.map { ".\($0): field not declared in schema" }.joined(separator: ", "))
@@ -27,8 +28,9 @@ enum Validation {
 
     /// `goType` is the schema name of the Go struct that holds the field (shortened only for a message).
     private static func check(
-        _ value: Value, type: TypeRef, path: [String], goType: String, resource: ResourceType, unknown: inout [String]
+        _ value: Value, type: TypeRef, path: inout [String], goType: String, resource: ResourceType, unknown: inout [String]
     ) throws(APIError) {
+        // `path` names the field being checked, for messages: each level appends its key and takes it off again.
         guard let name = type.type else { return }
         if case .null = value { return }
         func mismatch(_ expected: String) -> APIError {
@@ -45,7 +47,11 @@ enum Validation {
         if name.hasPrefix("map[string]") {
             guard case .map(let map) = value else { throw mismatch(name) }
             let element = TypeRef(schema: type.schema, type: String(name.dropFirst("map[string]".count)))
-            for (key, child) in map { try check(child, type: element, path: path + [key], goType: goType, resource: resource, unknown: &unknown) }
+            for (key, child) in map {
+                path.append(key)
+                try check(child, type: element, path: &path, goType: goType, resource: resource, unknown: &unknown)
+                path.removeLast()
+            }
             return
         }
         if let fields = type.schema.fields(of: name) {
@@ -62,9 +68,13 @@ enum Validation {
                         if case .null = child { continue }
                         throw mismatch("[]\(goName(field.type))")
                     }
-                    for item in items { try check(item, type: childType, path: path + [key], goType: childGoType, resource: resource, unknown: &unknown) }
+                    path.append(key)
+                    for item in items { try check(item, type: childType, path: &path, goType: childGoType, resource: resource, unknown: &unknown) }
+                    path.removeLast()
                 } else {
-                    try check(child, type: childType, path: path + [key], goType: type.schema.isStruct(field.type) ? goType : name, resource: resource, unknown: &unknown)
+                    path.append(key)
+                    try check(child, type: childType, path: &path, goType: type.schema.isStruct(field.type) ? goType : name, resource: resource, unknown: &unknown)
+                    path.removeLast()
                 }
             }
             return

@@ -62,7 +62,7 @@ public struct ObjectResult: Sendable {
 
     /// kubectl's way of naming it: `deployment.apps/tai-api`.
     public var reference: String {
-        let group = apiVersion.contains("/") ? String(apiVersion.split(separator: "/")[0]) : ""
+        let group = GroupVersionKind(apiVersion: apiVersion, kind: "").group
         return "\(kind.lowercased())\(group.isEmpty ? "" : "." + group)/\(name)"
     }
 }

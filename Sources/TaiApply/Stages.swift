@@ -16,7 +16,7 @@ public enum Stage: Int, Comparable, Sendable, CaseIterable {
     public static func < (a: Stage, b: Stage) -> Bool { a.rawValue < b.rawValue }
 
     public static func of(apiVersion: String, kind: String) -> Stage {
-        let group = apiVersion.contains("/") ? String(apiVersion.split(separator: "/")[0]) : ""
+        let group = GroupVersionKind(apiVersion: apiVersion, kind: "").group
         switch (group, kind) {
         case ("", "Namespace"): return .namespaces
         case ("apiextensions.k8s.io", "CustomResourceDefinition"): return .crds

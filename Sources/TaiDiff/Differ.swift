@@ -133,7 +133,7 @@ public struct Differ: Sendable {
                     resolved[TypeKey(apiVersion: apiVersion, kind: kind)] = resource
                 }
             } catch {
-                let group = apiVersion.contains("/") ? String(apiVersion.split(separator: "/")[0]) : ""
+                let group = GroupVersionKind(apiVersion: apiVersion, kind: "").group
                 if case .unknownKind = error, pendingCRDKinds.contains("\(group)/\(kind)") {
                     if let inventory = options.inventory { object = inventory.labelled(object) }
                     var pending = ObjectDiff(apiVersion: apiVersion, kind: kind, namespace: object[path: ["metadata", "namespace"]]?.stringValue, name: name, verdict: .create, changes: [], live: nil, predicted: object)

@@ -76,7 +76,7 @@ public struct IgnoreRule: Sendable, Equatable {
 
     func matches(_ object: Value) -> Bool {
         let apiVersion = object["apiVersion"]?.stringValue ?? ""
-        let group = apiVersion.contains("/") ? String(apiVersion.split(separator: "/")[0]) : ""
+        let group = GroupVersionKind(apiVersion: apiVersion, kind: "").group
         if let g = self.group, g != group { return false }
         if let k = kind, k != object["kind"]?.stringValue { return false }
         if let n = name, n != object[path: ["metadata", "name"]]?.stringValue { return false }

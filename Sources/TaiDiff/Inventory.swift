@@ -59,7 +59,7 @@ public struct Inventory: Sendable, Equatable {
 
     /// `Deployment.apps`, `ConfigMap` (kubectl's group-kind spelling).
     public static func groupKind(apiVersion: String, kind: String) -> String {
-        let group = apiVersion.contains("/") ? String(apiVersion.split(separator: "/")[0]) : ""
+        let group = GroupVersionKind(apiVersion: apiVersion, kind: "").group
         return group.isEmpty ? kind : "\(kind).\(group)"
     }
 }

@@ -204,6 +204,73 @@ public enum FieldSets {
         return root.encoded()
     }
 
+    /// `of(ServerSideApply.normalizedApplied(applied, defaulted: defaulted), type:).encoded()`
+    /// without building the normalized copy: the applied object and its defaulted form are
+    /// walked together, each value taken in its defaulted form where the paths depend on it (set
+    /// items, list-map keys). Not for Secrets, whose `stringData` is folded into `data` first.
+    static func fieldsV1(ofApplied applied: Value, defaulted: Value, type: TypeRef) -> Value {
+        guard case .map(var top) = applied else { return fieldsV1(of: applied, type: type) }
+        // What `ServerSideApply.trackable` drops is never owned.
+        for key in ServerSideApply.untracked { top[key] = nil }
+        if case .map(var metadata)? = top["metadata"] {
+            for key in ServerSideApply.untrackedMetadata { metadata[key] = nil }
+            top["metadata"] = metadata.isEmpty ? nil : .map(metadata)
+        }
+        let root = FieldTree()
+        collect(.map(top), defaulted: defaulted, type: type, node: root, isRoot: true)
+        return root.encoded()
+    }
+
+    private static func collect(_ value: Value, defaulted: Value?, type: TypeRef, node: FieldTree, isRoot: Bool) {
+        guard case .map(let map) = value else {
+            if !isRoot { node.owned = true }
+            return
+        }
+        if map.isEmpty || type.atomic || type.isKnownScalar {
+            if !isRoot { node.owned = true }
+            return
+        }
+        let defaultedMap = defaulted?.mapValue
+        for (key, child) in map {
+            let (childType, field) = type.child(key)
+            let childNode = node.child("f:" + key)
+            if case .list(let items) = child {
+                var defaultedItems: [Value]?
+                if case .list(let d)? = defaultedMap?[key], d.count == items.count { defaultedItems = d }
+                collectList(items, defaulted: defaultedItems, field: field, elementType: childType, node: childNode)
+            } else {
+                collect(child, defaulted: defaultedMap?[key], type: childType, node: childNode, isRoot: false)
+            }
+        }
+    }
+
+    private static func collectList(_ items: [Value], defaulted: [Value]?, field: KubeSchema.Field?, elementType: TypeRef, node: FieldTree) {
+        switch ListKind(field) {
+        case .atomic:
+            node.owned = true
+        case .set:
+            if items.isEmpty { node.owned = true }
+            for (i, item) in items.enumerated() {
+                let value = ServerSideApply.normalized(item, by: defaulted?[i], type: elementType)
+                node.child(PathElement.value(JSON.serialize(value)).encoded).owned = true
+            }
+        case .map(let keys, let defaults):
+            if items.isEmpty { node.owned = true }
+            for (i, item) in items.enumerated() {
+                let defaultedItem = defaulted?[i]
+                // The item's key fields in their normalized form: all the `k:` element reads.
+                var keyFields = ValueMap()
+                for key in keys {
+                    guard let v = item[key], !v.isNull else { continue }
+                    keyFields[key] = ServerSideApply.normalized(v, by: defaultedItem?[key], type: elementType.child(key).0)
+                }
+                let itemNode = node.child(ListKind.keyElement(.map(keyFields), keys: keys, defaults: defaults).encoded)
+                itemNode.owned = true
+                collect(item, defaulted: defaultedItem, type: elementType, node: itemNode, isRoot: false)
+            }
+        }
+    }
+
     /// A `fieldsV1` tree under construction: children by their encoded path element.
     private final class FieldTree {
         var children: [String: FieldTree] = [:]

@@ -256,7 +256,15 @@ public enum ServerSideApply {
 
     /// `appliedFields(…).encoded()`, built directly: the `fieldsV1` of the entry a create stores.
     public static func appliedFieldsV1(_ applied: Value, type: TypeRef, defaulted: Value? = nil) -> Value {
-        FieldSets.fieldsV1(of: normalizedApplied(applied, defaulted: defaulted), type: type)
+        if applied["kind"] == "Secret", applied["apiVersion"] == "v1" {
+            return FieldSets.fieldsV1(of: normalizedApplied(applied, defaulted: defaulted), type: type)
+        }
+        let defaulted = defaulted ?? {
+            var defaulted = applied
+            Defaults.apply(&defaulted, allocateClusterIP: { "" })
+            return defaulted
+        }()
+        return FieldSets.fieldsV1(ofApplied: applied, defaulted: defaulted, type: type)
     }
 
     /// The applied configuration with each value it sets replaced by its defaulted form; an
