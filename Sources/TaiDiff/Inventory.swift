@@ -34,6 +34,12 @@ public struct Inventory: Sendable, Equatable {
     public let id: String
 
     /// A desired object with the membership label.
+    /// Labels an object as a member, in place (no copy of an object held nowhere else).
+    public func label(_ object: inout Value) {
+        guard object[path: ["metadata", "labels", Self.partOfLabel]]?.stringValue != id else { return }
+        object.set(path: ["metadata", "labels", Self.partOfLabel], to: .string(id))
+    }
+
     public func labelled(_ object: Value) -> Value {
         if object[path: ["metadata", "labels", Self.partOfLabel]]?.stringValue == id { return object }
         var object = object

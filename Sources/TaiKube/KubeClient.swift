@@ -364,29 +364,30 @@ public final class KubeClient: Sendable {
     }
 }
 
-/// A token bucket shared by every request of a client.
-actor RateLimiter {
+/// A token bucket shared by every request of a client. A lock, not an actor: a request that
+/// finds a token (nearly all of them) goes on without a hop to another executor.
+final class RateLimiter: Sendable {
     let qps: Double
     let burst: Double
-    var tokens: Double
-    var last = ContinuousClock.now
+    private let bucket: Locked<(tokens: Double, last: ContinuousClock.Instant)>
 
     init(qps: Double, burst: Int) {
         self.qps = max(qps, 0.1)
         self.burst = Double(max(burst, 1))
-        tokens = Double(max(burst, 1))
+        bucket = Locked((Double(max(burst, 1)), ContinuousClock.now))
     }
 
+    /// Takes a token, waiting for the bucket to refill when it is empty.
     func acquire() async {
-        let now = ContinuousClock.now
-        let elapsed = now - last
-        last = now
-        tokens = min(burst, tokens + Double(elapsed.components.seconds) * qps + Double(elapsed.components.attoseconds) / 1e18 * qps)
-        tokens -= 1
-        if tokens < 0 {
-            let wait = -tokens / qps
-            try? await Task.sleep(for: .milliseconds(Int(wait * 1000)))
+        let wait = bucket.withLock { bucket -> Double in
+            let now = ContinuousClock.now
+            let elapsed = now - bucket.last
+            bucket.last = now
+            let refill = (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18) * qps
+            bucket.tokens = min(burst, bucket.tokens + refill) - 1
+            return bucket.tokens < 0 ? -bucket.tokens / qps : 0
         }
+        if wait > 0 { try? await Task.sleep(for: .milliseconds(Int(wait * 1000))) }
     }
 }
 

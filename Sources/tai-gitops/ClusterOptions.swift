@@ -141,7 +141,9 @@ struct PreparedEnvironment {
         do { config = try cluster.clusterConfig(preferredContext: target.context) } catch { throw CLIError(message: error.description) }
         let client = KubeClient(config: config, settings: cluster.clientSettings)
         let discovery = Task { try? await client.discover() }
-        let objects: [Value]
+        // The list semantics diff needs take a few milliseconds to load: on another core, meanwhile.
+        Task.detached(priority: .userInitiated) { _ = KubeSchema.builtin }
+        var objects: [Value]
         do {
             objects = try target.render()
         } catch {
@@ -151,7 +153,11 @@ struct PreparedEnvironment {
         }
         await discovery.value
         let inventory = Inventory(environment: target.name, namespace: target.inventoryNamespace(objects, fallback: config.namespace))
-        return PreparedEnvironment(target: target, objects: objects, rules: rules, client: client, inventory: inventory)
+        // Labelled here, while nothing else holds the objects: in place, not copied.
+        var members = objects
+        objects = []
+        for index in members.indices { inventory.label(&members[index]) }
+        return PreparedEnvironment(target: target, objects: members, rules: rules, client: client, inventory: inventory)
     }
 }
 
