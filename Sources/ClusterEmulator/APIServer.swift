@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TaiCore
 import TaiSSA
 import TaiYAML
@@ -535,7 +536,7 @@ public struct APIServer: Sendable {
         object["apiVersion"] = .string(type.apiVersion)
         object["kind"] = .string(type.kind)
         Defaults.apply(&object, allocateClusterIP: cluster.allocateClusterIP)
-        object.set(path: ["metadata", "uid"], to: .string(UUID().uuidString.lowercased()))
+        object.set(path: ["metadata", "uid"], to: .string(Self.newUID()))
         object.set(path: ["metadata", "creationTimestamp"], to: .string(Self.now()))
         if Self.hasGeneration(type) { object.set(path: ["metadata", "generation"], to: 1) }
         if type.hasStatusSubresource && type.group != "" && !type.strategicMerge { object["status"] = nil }
@@ -628,9 +629,37 @@ public struct APIServer: Sendable {
         ]
     }
 
+    /// The current time as the API prints it (RFC 3339, whole seconds, UTC). Formatted once a second.
     static func now() -> String {
-        Date.now.formatted(Date.ISO8601FormatStyle(timeZone: .gmt))
+        let second = Int(Date.now.timeIntervalSince1970.rounded(.down))
+        return lastSecond.withLock { last in
+            if last.second != second {
+                last = (second, Date(timeIntervalSince1970: Double(second)).formatted(Date.ISO8601FormatStyle(timeZone: .gmt)))
+            }
+            return last.text
+        }
     }
+    private static let lastSecond = Mutex<(second: Int, text: String)>((-1, ""))
+
+    /// A random (version 4) UUID for a new object, lower case, from a generator seeded once from
+    /// the system's: object uids need to be unique, not secret, and a system call per create
+    /// showed in profiles.
+    static func newUID() -> String {
+        let (high, low) = uidGenerator.withLock { generator in (generator.next(), generator.next()) }
+        var bytes = withUnsafeBytes(of: high.bigEndian) { Array($0) } + withUnsafeBytes(of: low.bigEndian) { Array($0) }
+        bytes[6] = (bytes[6] & 0x0F) | 0x40  // version 4
+        bytes[8] = (bytes[8] & 0x3F) | 0x80  // RFC 4122 variant
+        let hex = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(36)
+        for (i, byte) in bytes.enumerated() {
+            if i == 4 || i == 6 || i == 8 || i == 10 { out.append(UInt8(ascii: "-")) }
+            out.append(hex[Int(byte >> 4)])
+            out.append(hex[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+    private static let uidGenerator = Mutex(SplitMix64(seed: UInt64.random(in: .min ... .max)))
 }
 
 /// `labelSelector` and `fieldSelector` of list and watch requests.
@@ -721,5 +750,18 @@ extension Value {
         copy["apiVersion"] = .string(type.apiVersion)
         copy["kind"] = .string(type.kind)
         return copy
+    }
+}
+
+/// SplitMix64 (Steele, Lea and Flood): a fast generator with a 2^64 period.
+struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

@@ -69,9 +69,13 @@ public enum JSON {
 
     private static func writeStringBytes(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            out.append(contentsOf: s.utf8)
-        } else {
+        // Nearly every string needs no escape: one scan over its bytes, then one copy.
+        let copied = s.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            for b in bytes where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { return false }
+            out.append(contentsOf: bytes)
+            return true
+        } ?? false
+        if !copied {
             for b in s.utf8 {
                 switch b {
                 case UInt8(ascii: "\""): out.append(contentsOf: #"\""#.utf8)

@@ -49,6 +49,26 @@ struct ServerSideApplyTests {
         #expect(after[path: ["metadata", "uid"]] == object[path: ["metadata", "uid"]])
     }
 
+    @Test("created objects get distinct version-4 UUIDs and an RFC 3339 creationTimestamp")
+    func uidsAndTimestamps() throws {
+        let api = TestAPI()
+        var uids = Set<String>()
+        let uuid = try Regex("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+        let timestamp = try Regex("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$")
+        for i in 0..<500 {
+            let (status, object) = api.apply(["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": .string("cm-\(i)"), "namespace": "default"], "data": ["k": "v"]], manager: "test")
+            #expect(status == 201)
+            let uid = try #require(object[path: ["metadata", "uid"]]?.stringValue)
+            #expect(uid.wholeMatch(of: uuid) != nil, "\(uid)")
+            uids.insert(uid)
+            let created = try #require(object[path: ["metadata", "creationTimestamp"]]?.stringValue)
+            #expect(created.wholeMatch(of: timestamp) != nil, "\(created)")
+            let applied = try #require(object[path: ["metadata", "managedFields"]]?.listValue?.first?["time"]?.stringValue)
+            #expect(applied.wholeMatch(of: timestamp) != nil, "\(applied)")
+        }
+        #expect(uids.count == 500)
+    }
+
     @Test("a no-op apply changes nothing: same resourceVersion")
     func noOp() {
         let api = TestAPI()
