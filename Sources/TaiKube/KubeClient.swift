@@ -192,7 +192,7 @@ public final class KubeClient: Sendable {
         let agent = settings.userAgent
         let client = state.withLock { state -> HTTPClient in
             if let http = state.http { return http }
-            let http = HTTPClient(configuration: HTTPClientConfiguration(tls: tls, requestTimeout: timeout, maxIdleConnections: 16, userAgent: agent))
+            let http = HTTPClient(configuration: HTTPClientConfiguration(tls: tls, requestTimeout: timeout, maxIdleConnections: max(16, settings.maxParallel), userAgent: agent))
             state.http = http
             return http
         }
