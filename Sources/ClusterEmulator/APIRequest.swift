@@ -21,10 +21,15 @@ public struct APIRequest: Sendable {
         self.method = method
         self.path = path
         self.query = query
-        let headers = Dictionary(uniqueKeysWithValues: headers.map { ($0.key.lowercased(), $0.value) })
+        let headers = headers.keys.allSatisfy(Self.isLowercase) ? headers : Dictionary(uniqueKeysWithValues: headers.map { ($0.key.lowercased(), $0.value) })
         self.headers = headers
         self.body = body
         contentType = Self.mediaType(headers)
+    }
+
+    /// Header names arrive lower-cased from the HTTP server: checked, not lower-cased again.
+    static func isLowercase(_ name: String) -> Bool {
+        !name.utf8.contains { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }
     }
 
     /// Splits `/path?a=b&c=d` (percent-decoded).

@@ -137,7 +137,7 @@ final class APIHandler: ChannelInboundHandler, @unchecked Sendable {
             guard let head else { return }
             self.head = nil
             var headers: [String: String] = [:]
-            for (name, value) in head.headers { headers[name.lowercased()] = value }
+            for (name, value) in head.headers { headers[APIRequest.isLowercase(name) ? name : name.lowercased()] = value }
             var request = APIRequest(method: head.method.rawValue, uri: head.uri, headers: headers, body: body)
             if peerCertified == nil {
                 // The same for every request of this connection.

@@ -105,8 +105,7 @@ public struct KubeSchema: Sendable {
 
     /// The type name of a kind's objects: `apps/v1` + `Deployment` → `apps/v1.Deployment`.
     public func typeName(apiVersion: String, kind: String) -> String? {
-        let groupVersion = apiVersion.contains("/") ? apiVersion : "core/" + apiVersion
-        return kinds["\(groupVersion)/\(kind)"]
+        kinds[Self.kindKey(apiVersion: apiVersion, kind: kind)]
     }
 
     /// A field of a struct type.
@@ -119,7 +118,12 @@ public struct KubeSchema: Sendable {
 
     /// Whether a kind is cluster-scoped (from the bundled schema's list).
     public func isClusterScoped(apiVersion: String, kind: String) -> Bool {
-        clusterScoped.contains("\(apiVersion.contains("/") ? apiVersion : "core/" + apiVersion)/\(kind)")
+        clusterScoped.contains(Self.kindKey(apiVersion: apiVersion, kind: kind))
+    }
+
+    /// `apps/v1/Deployment`, `core/v1/Service`: how the bundled schema names a kind.
+    private static func kindKey(apiVersion: String, kind: String) -> String {
+        (apiVersion.utf8.contains(UInt8(ascii: "/")) ? apiVersion : "core/" + apiVersion) + "/" + kind
     }
 
     /// Whether a type name is a struct this schema describes.

@@ -155,7 +155,7 @@ public enum Defaults {
 
     /// `Always` for `:latest` or an image without tag and digest, else `IfNotPresent`.
     public static func pullPolicy(_ image: String) -> String {
-        if image.contains("@") { return "IfNotPresent" }
+        if image.utf8.contains(UInt8(ascii: "@")) { return "IfNotPresent" }
         let lastSegment = image.split(separator: "/").last.map(String.init) ?? image
         guard let colon = lastSegment.lastIndex(of: ":") else { return "Always" }
         return lastSegment[lastSegment.index(after: colon)...] == "latest" ? "Always" : "IfNotPresent"
