@@ -41,7 +41,7 @@ public enum YAML {
         if parallel, bytes.count >= parallelThreshold, let documents = parseInPieces(bytes, file: file, rules: rules) {
             return documents
         }
-        let parser = LibYAMLParser(input: bytes, file: file, rules: rules)
+        let parser = LibYAMLParser(input: bytes[...], file: file, rules: rules)
         return try parser.parseStream()
     }
 
@@ -57,8 +57,7 @@ public enum YAML {
         let lineOffsets = [0] + cuts.map(\.line)
         let results = Mutex([[YAMLDocument]?](repeating: nil, count: bounds.count - 1))
         DispatchQueue.concurrentPerform(iterations: bounds.count - 1) { index in
-            let piece = Array(bytes[bounds[index]..<bounds[index + 1]])
-            var documents = try? LibYAMLParser(input: piece, file: file, rules: rules).parseStream()
+            var documents = try? LibYAMLParser(input: bytes[bounds[index]..<bounds[index + 1]], file: file, rules: rules).parseStream()
             if documents != nil {
                 for i in documents!.indices { documents![i].line += lineOffsets[index] }
             }
@@ -133,7 +132,7 @@ final class LibYAMLParser {
     private let file: String?
     private let rules: ScalarRules
 
-    init(input bytes: [UInt8], file: String?, rules: ScalarRules = .yaml12) {
+    init(input bytes: ArraySlice<UInt8>, file: String?, rules: ScalarRules = .yaml12) {
         self.file = file
         self.rules = rules
         input = .allocate(capacity: max(bytes.count, 1))
