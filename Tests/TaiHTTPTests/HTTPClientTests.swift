@@ -98,6 +98,35 @@ struct HTTPClientTests {
         #expect(most == count, "all \(count) requests should have been at the server together")
     }
 
+    @Test("a request that times out holds up none of those in flight beside it")
+    func timeoutIsolated() async throws {
+        let (server, base) = try Self.startServer()
+        defer { server.stop() }
+        let client = HTTPClient()
+        let start = ContinuousClock.now
+        let fastDone = try await withThrowingTaskGroup(of: Duration?.self) { group in
+            group.addTask {
+                do {
+                    _ = try await client.execute(HTTPRequest(url: base + "/slow?ms=3000", timeout: .milliseconds(1500)))
+                    Issue.record("the slow request should time out")
+                } catch let error as HTTPError {
+                    #expect(error.kind == .timedOut)
+                }
+                return nil
+            }
+            for _ in 0..<6 {
+                group.addTask {
+                    _ = try await client.execute(HTTPRequest(url: base + "/echo"))
+                    return ContinuousClock.now - start
+                }
+            }
+            var latest = Duration.zero
+            for try await done in group { if let done { latest = max(latest, done) } }
+            return latest
+        }
+        #expect(fastDone < .milliseconds(1000), "quick requests finished after \(fastDone), behind the slow one")
+    }
+
     @Test("timeouts and refused connections are typed errors")
     func failures() async throws {
         let (server, base) = try Self.startServer()
