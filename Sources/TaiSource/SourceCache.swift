@@ -220,13 +220,40 @@ public struct SourceCache: Sendable {
         return try repository.resolve(revision)
     }
 
-    /// A hint for the commonest ssh authentication failure.
+    /// A hint for the commonest ssh authentication failures.
     static func authHint(_ error: GitError, _ credentials: GitCredentials) -> String {
         guard error.code == -16 else { return "" }
-        if credentials.sshKeyFile != nil {
+        if let key = credentials.sshKeyFile {
+            if isEncryptedKey(key) == true {
+                if (credentials.sshKeyPassphrase ?? "").isEmpty {
+                    return " (authentication failed: the key \(key) is protected by a passphrase and none was given — --git-ssh-key-passphrase-env names the variable that holds it)"
+                }
+                return " (authentication failed: is the passphrase right for the key \(key), and the key authorized on the server?)"
+            }
             return " (authentication failed: is the key authorized on the server? libssh2 signs RSA keys with ssh-rsa/SHA-1, which OpenSSH 8.8+ refuses — prefer an ed25519 key)"
         }
         return " (authentication failed: check the user and password or token)"
+    }
+
+    /// Whether a private key file is encrypted with a passphrase: an OpenSSH key whose cipher is not
+    /// `none`, or a PEM key marked ENCRYPTED. Nil when the file cannot be read as either.
+    static func isEncryptedKey(_ path: String) -> Bool? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        let begin = "-----BEGIN OPENSSH PRIVATE KEY-----", end = "-----END OPENSSH PRIVATE KEY-----"
+        guard let start = text.range(of: begin), let stop = text.range(of: end) else {
+            return text.contains("-----BEGIN") ? text.contains("ENCRYPTED") : nil
+        }
+        let body = text[start.upperBound..<stop.lowerBound].filter { !$0.isWhitespace }
+        guard let data = Data(base64Encoded: String(body)) else { return nil }
+        // "openssh-key-v1\0", then the cipher name as a length-prefixed string.
+        let bytes = [UInt8](data)
+        let magic = Array("openssh-key-v1".utf8) + [0]
+        guard bytes.count >= magic.count + 4, Array(bytes[0..<magic.count]) == magic else { return nil }
+        let lengthBytes = bytes[magic.count..<magic.count + 4]
+        let length = lengthBytes.reduce(0) { $0 << 8 | Int($1) }
+        guard bytes.count >= magic.count + 4 + length else { return nil }
+        let cipher = String(decoding: bytes[(magic.count + 4)..<(magic.count + 4 + length)], as: UTF8.self)
+        return cipher != "none"
     }
 
     static func isCorruption(_ error: GitError) -> Bool {

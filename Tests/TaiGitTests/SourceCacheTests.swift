@@ -367,4 +367,33 @@ struct SourceCacheSSHTests {
                 url: url, revision: "main", credentials: GitCredentials(sshKeyFile: stranger, knownHostsFile: server.knownHosts))
         }
     }
+
+    @Test("ssh with a passphrase-protected key: the right passphrase clones, a wrong or missing one is refused")
+    func passphrase() throws {
+        let origin = try SourceCacheTests.Origin()
+        defer { origin.dir.remove() }
+        let key = origin.dir.path + "/locked"
+        try ProcessRunner.check("ssh-keygen", ["-q", "-t", "ed25519", "-N", "open sesame", "-f", key])
+        let server = try GitSSHServer()
+        defer { server.stop() }
+        // sshd reads authorized_keys at each login: the locked key is allowed from now on.
+        let authorized = server.directory.path + "/authorized_keys"
+        let existing = try String(contentsOfFile: authorized, encoding: .utf8)
+        try (existing + (try String(contentsOfFile: key + ".pub", encoding: .utf8))).write(toFile: authorized, atomically: true, encoding: .utf8)
+        let url = server.url(origin.path)
+
+        let snapshot = try SourceCache(root: origin.dir.path + "/cache").snapshotBlocking(
+            url: url, revision: "main", credentials: GitCredentials(sshKeyFile: key, sshKeyPassphrase: "open sesame", knownHostsFile: server.knownHosts))
+        #expect(FileManager.default.fileExists(atPath: snapshot.directory + "/environments/dev/cm.yaml"))
+        for (index, wrong) in ["wrong", nil].enumerated() {
+            do {
+                _ = try SourceCache(root: origin.dir.path + "/cache-\(index)").snapshotBlocking(
+                    url: url, revision: "main", credentials: GitCredentials(sshKeyFile: key, sshKeyPassphrase: wrong, knownHostsFile: server.knownHosts))
+                Issue.record("passphrase \(wrong ?? "none") must be refused")
+            } catch {
+                let hint = wrong == nil ? "protected by a passphrase and none was given" : "is the passphrase right for the key"
+                #expect(error.message.contains(hint), "\(error.message)")
+            }
+        }
+    }
 }
