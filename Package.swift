@@ -117,7 +117,7 @@ let package = Package(
         .target(name: "TaiTesting", dependencies: ["TaiCore", "TaiProcess"], path: "Tests/TaiTesting", swiftSettings: swiftSettings),
         .testTarget(name: "TaiCoreTests", dependencies: ["TaiCore", "TaiTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "TaiYAMLTests", dependencies: ["TaiYAML", "TaiCore", "TaiTesting"], swiftSettings: swiftSettings),
-        .testTarget(name: "TaiGitTests", dependencies: ["TaiGit", "TaiSource", "TaiTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "TaiGitTests", dependencies: ["TaiGit", "TaiSource", "TaiTesting"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TaiHTTPTests", dependencies: ["TaiHTTP", "TaiTesting"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(

@@ -309,6 +309,29 @@ struct SourceCacheTests {
 
 @Suite("Source cache over smart HTTP", .serialized)
 struct SourceCacheHTTPTests {
+    @Test("https through a proxy named by https_proxy: tai-gitops build --repo tunnels through it")
+    func proxy() throws {
+        let origin = try SourceCacheTests.Origin()
+        defer { origin.dir.remove() }
+        let server = try GitHTTPServer(repositories: ["origin.git": origin.path + "/.git"])
+        defer { server.stop() }
+        let log = origin.dir.path + "/proxy.log"
+        let proxy = try BackgroundProcess("python3", [TaiTesting.repositoryRoot + "/Tests/TaiGitTests/Fixtures/connect_proxy.py", log])
+        defer { proxy.stop() }
+        let proxyPort = proxy.firstLine()
+        // Only the child gets the proxy: other tests in this process talk to loopback directly.
+        let result = try ProcessRunner.run(
+            TaiTesting.taiGitopsBinary,
+            ["build", "environments/dev", "--repo", server.url("origin.git"), "--cache-dir", origin.dir.path + "/cache",
+             "--git-username", server.username, "--git-password-env", "TAI_TEST_GIT_PASSWORD", "--git-ca-file", server.caFile],
+            environment: ["https_proxy": "http://127.0.0.1:\(proxyPort)", "HTTPS_PROXY": "http://127.0.0.1:\(proxyPort)", "no_proxy": "", "NO_PROXY": "",
+                          "TAI_TEST_GIT_PASSWORD": server.password])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("name: c"))
+        let tunnelled = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(tunnelled.hasPrefix("CONNECT ") && tunnelled.contains(":\(server.port) HTTP/1.1"), "the proxy saw: \(tunnelled)")
+    }
+
     @Test("https through nginx and git http-backend: basic auth, a test CA, incremental fetch; a wrong password is refused")
     func https() throws {
         let origin = try SourceCacheTests.Origin()
