@@ -391,6 +391,18 @@ struct SourceCacheSSHTests {
         }
     }
 
+    @Test("scp-style git@host:path URLs reach sshd on port 22", .enabled(if: GitSSHServer.canListen(on: 22), "port 22 is taken or not ours to bind"))
+    func scpStyle() throws {
+        let origin = try SourceCacheTests.Origin()
+        defer { origin.dir.remove() }
+        let server = try GitSSHServer(port: 22)
+        defer { server.stop() }
+        let credentials = GitCredentials(sshKeyFile: server.clientKey, knownHostsFile: server.knownHosts)
+        let snapshot = try SourceCache(root: origin.dir.path + "/cache").snapshotBlocking(url: server.scpURL(origin.path), revision: "main", credentials: credentials)
+        #expect(FileManager.default.fileExists(atPath: snapshot.directory + "/environments/dev/cm.yaml"))
+        #expect(snapshot.commit.hex == (try origin.git("rev-parse", "HEAD")))
+    }
+
     @Test("ssh with a passphrase-protected key: the right passphrase clones, a wrong or missing one is refused")
     func passphrase() throws {
         let origin = try SourceCacheTests.Origin()

@@ -262,7 +262,9 @@ public final class GitSSHServer: @unchecked Sendable {
     public let user: String
     private var process: BackgroundProcess?
 
-    public init() throws {
+    /// - Parameter port: the port to listen on (default: a free high port). Port 22 lets scp-style
+    ///   URLs (`user@host:path`, which cannot name a port) reach it.
+    public init(port requestedPort: Int? = nil) throws {
         directory = try TemporaryDirectory("tai-git-ssh")
         let dir = directory.path
         try ProcessRunner.check("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", dir + "/host_key"])
@@ -271,9 +273,9 @@ public final class GitSSHServer: @unchecked Sendable {
         clientKey = dir + "/client_key"
         try FileManager.default.copyItem(atPath: dir + "/client_key.pub", toPath: dir + "/authorized_keys")
         user = ProcessInfo.processInfo.environment["USER"] ?? "root"
-        port = TaiTesting.freePort()
+        port = requestedPort ?? TaiTesting.freePort()
         let hostKey = try String(contentsOfFile: dir + "/host_key.pub", encoding: .utf8).split(separator: " ").prefix(2).joined(separator: " ")
-        knownHosts = try directory.write("known_hosts", "[127.0.0.1]:\(port) \(hostKey)\n")
+        knownHosts = try directory.write("known_hosts", (port == 22 ? "127.0.0.1" : "[127.0.0.1]:\(port)") + " \(hostKey)\n")
         try? FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
         _ = try directory.write("sshd_config", """
             Port \(port)
@@ -296,6 +298,24 @@ public final class GitSSHServer: @unchecked Sendable {
     }
 
     public func url(_ path: String) -> String { "ssh://\(user)@127.0.0.1:\(port)\(path)" }
+
+    /// The scp-style spelling, `user@127.0.0.1:/path` (port 22 only).
+    public func scpURL(_ path: String) -> String { "\(user)@127.0.0.1:\(path)" }
+
+    /// Whether nothing listens on a local TCP port (and this process may bind it).
+    public static func canListen(on port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        return bound == 0
+    }
 
     public func stop() {
         process?.stop()
