@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TaiCore
 import TaiRender
 import TaiTesting
 
@@ -50,17 +51,11 @@ struct DifferentialTests {
     }
 }
 
-/// SplitMix64: a small deterministic generator, so a seed always gives the same tree.
+/// A small deterministic generator (SplitMix64), so a seed always gives the same tree.
 struct SeededRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    private var generator: SplitMix64
+    init(seed: UInt64) { generator = SplitMix64(seed: seed &* 0x9E37_79B9_7F4A_7C15) }
+    mutating func next() -> UInt64 { generator.next() }
     mutating func int(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int(next() % UInt64(range.count)) }
     mutating func chance(_ percent: Int) -> Bool { int(1...100) <= percent }
     mutating func pick<T>(_ items: [T]) -> T { items[int(0...(items.count - 1))] }

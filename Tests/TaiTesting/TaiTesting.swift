@@ -28,18 +28,25 @@ public enum TaiTesting {
     public static func freePort() -> Int {
         for _ in 0..<100 {
             let port = Int.random(in: 20000..<32768)
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            defer { close(fd) }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(port).bigEndian)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let bound = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            if bound == 0 { return port }
+            if canListen(on: port) { return port }
         }
         return Int.random(in: 20000..<32768)
+    }
+
+    /// Whether this process can bind a loopback TCP port now (nothing listens on it, and it is
+    /// ours to bind).
+    public static func canListen(on port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        return bound == 0
     }
 
     /// Path of the built `tai-gitops` executable.
@@ -303,19 +310,7 @@ public final class GitSSHServer: @unchecked Sendable {
     public func scpURL(_ path: String) -> String { "\(user)@127.0.0.1:\(path)" }
 
     /// Whether nothing listens on a local TCP port (and this process may bind it).
-    public static func canListen(on port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        return bound == 0
-    }
+    public static func canListen(on port: Int) -> Bool { TaiTesting.canListen(on: port) }
 
     public func stop() {
         process?.stop()
