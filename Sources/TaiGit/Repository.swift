@@ -119,13 +119,7 @@ public final class Repository {
     /// Writes the tree of `commit` into `directory` (created if missing), leaving the
     /// repository's own index and work tree alone.
     public func checkout(_ commit: CommitID, into directory: String) throws(GitError) {
-        var oid = git_oid()
-        try GitError.check(git_oid_fromstr(&oid, commit.hex), "parse commit id \(commit.hex)")
-        var commitObject: OpaquePointer?
-        try GitError.check(git_commit_lookup(&commitObject, handle, &oid), "look up commit \(commit.short)")
-        defer { git_commit_free(commitObject) }
-        var tree: OpaquePointer?
-        try GitError.check(git_commit_tree(&tree, commitObject), "read the tree of commit \(commit.short)")
+        let tree = try tree(of: commit)
         defer { git_tree_free(tree) }
 
         do {
@@ -145,17 +139,33 @@ public final class Repository {
 
     /// The commit's message, author and time.
     public func commitInfo(_ commit: CommitID) throws(GitError) -> CommitInfo {
+        try withCommit(commit) { object in
+            let message = git_commit_message(object).map { String(cString: $0) } ?? ""
+            let author = git_commit_author(object)
+            let name = author?.pointee.name.map { String(cString: $0) } ?? ""
+            let email = author?.pointee.email.map { String(cString: $0) } ?? ""
+            let time = Int64(git_commit_time(object))
+            return CommitInfo(id: commit, message: message, authorName: name, authorEmail: email, time: time)
+        }
+    }
+
+    /// Runs `body` with the commit object, looked up here and freed when `body` returns.
+    func withCommit<T>(_ commit: CommitID, _ body: (OpaquePointer?) throws(GitError) -> T) throws(GitError) -> T {
         var oid = git_oid()
         try GitError.check(git_oid_fromstr(&oid, commit.hex), "parse commit id \(commit.hex)")
         var object: OpaquePointer?
         try GitError.check(git_commit_lookup(&object, handle, &oid), "look up commit \(commit.short)")
         defer { git_commit_free(object) }
-        let message = git_commit_message(object).map { String(cString: $0) } ?? ""
-        let author = git_commit_author(object)
-        let name = author?.pointee.name.map { String(cString: $0) } ?? ""
-        let email = author?.pointee.email.map { String(cString: $0) } ?? ""
-        let time = Int64(git_commit_time(object))
-        return CommitInfo(id: commit, message: message, authorName: name, authorEmail: email, time: time)
+        return try body(object)
+    }
+
+    /// The commit's tree; the caller frees it (`git_tree_free`).
+    func tree(of commit: CommitID) throws(GitError) -> OpaquePointer? {
+        try withCommit(commit) { object throws(GitError) in
+            var tree: OpaquePointer?
+            try GitError.check(git_commit_tree(&tree, object), "read the tree of commit \(commit.short)")
+            return tree
+        }
     }
 
     static func hex(_ id: UnsafePointer<git_oid>) -> String {

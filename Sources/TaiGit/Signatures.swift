@@ -63,29 +63,14 @@ extension Repository {
 
     /// How many parents a commit has (2 or more for a merge).
     public func parentCount(_ commit: CommitID) throws(GitError) -> Int {
-        var oid = git_oid()
-        try GitError.check(git_oid_fromstr(&oid, commit.hex), "parse \(commit.hex)")
-        var object: OpaquePointer?
-        try GitError.check(git_commit_lookup(&object, handleForExtensions, &oid), "look up \(commit.short)")
-        defer { git_commit_free(object) }
-        return Int(git_commit_parentcount(object))
+        try withCommit(commit) { Int(git_commit_parentcount($0)) }
     }
 
     /// The paths that differ between two commits' trees (`from` nil: every file of `to`).
     public func changedPaths(from: CommitID?, to: CommitID) throws(GitError) -> [String] {
-        func tree(_ commit: CommitID) throws(GitError) -> OpaquePointer? {
-            var oid = git_oid()
-            try GitError.check(git_oid_fromstr(&oid, commit.hex), "parse \(commit.hex)")
-            var object: OpaquePointer?
-            try GitError.check(git_commit_lookup(&object, handleForExtensions, &oid), "look up \(commit.short)")
-            defer { git_commit_free(object) }
-            var tree: OpaquePointer?
-            try GitError.check(git_commit_tree(&tree, object), "tree of \(commit.short)")
-            return tree
-        }
-        let newTree = try tree(to)
+        let newTree = try tree(of: to)
         defer { git_tree_free(newTree) }
-        let oldTree = try from.map { c throws(GitError) in try tree(c) } ?? nil
+        let oldTree = try from.map { c throws(GitError) in try tree(of: c) } ?? nil
         defer { git_tree_free(oldTree) }
         var diff: OpaquePointer?
         try GitError.check(git_diff_tree_to_tree(&diff, handleForExtensions, oldTree, newTree, nil), "diff \(from?.short ?? "nothing") and \(to.short)")
@@ -101,13 +86,7 @@ extension Repository {
 
     /// A file's content at a commit, or nil when the commit has no such file.
     public func fileContent(_ path: String, at commit: CommitID) throws(GitError) -> [UInt8]? {
-        var oid = git_oid()
-        try GitError.check(git_oid_fromstr(&oid, commit.hex), "parse \(commit.hex)")
-        var object: OpaquePointer?
-        try GitError.check(git_commit_lookup(&object, handleForExtensions, &oid), "look up \(commit.short)")
-        defer { git_commit_free(object) }
-        var tree: OpaquePointer?
-        try GitError.check(git_commit_tree(&tree, object), "tree of \(commit.short)")
+        let tree = try tree(of: commit)
         defer { git_tree_free(tree) }
         var entry: OpaquePointer?
         let found = git_tree_entry_bypath(&entry, tree, path)
@@ -125,31 +104,9 @@ extension Repository {
 
     /// The paths a commit changes relative to its first parent (all its files for a root commit).
     public func changedPaths(_ commit: CommitID) throws(GitError) -> [String] {
-        var oid = git_oid()
-        try GitError.check(git_oid_fromstr(&oid, commit.hex), "parse \(commit.hex)")
-        var object: OpaquePointer?
-        try GitError.check(git_commit_lookup(&object, handleForExtensions, &oid), "look up \(commit.short)")
-        defer { git_commit_free(object) }
-        var newTree: OpaquePointer?
-        try GitError.check(git_commit_tree(&newTree, object), "tree of \(commit.short)")
-        defer { git_tree_free(newTree) }
-        var oldTree: OpaquePointer?
-        if git_commit_parentcount(object) > 0 {
-            var parent: OpaquePointer?
-            try GitError.check(git_commit_parent(&parent, object, 0), "parent of \(commit.short)")
-            defer { git_commit_free(parent) }
-            try GitError.check(git_commit_tree(&oldTree, parent), "tree of the parent of \(commit.short)")
+        let parent = try withCommit(commit) { object in
+            git_commit_parentcount(object) > 0 ? git_commit_parent_id(object, 0).map { CommitID(hex: Self.hex($0)) } : nil
         }
-        defer { git_tree_free(oldTree) }
-        var diff: OpaquePointer?
-        try GitError.check(git_diff_tree_to_tree(&diff, handleForExtensions, oldTree, newTree, nil), "diff \(commit.short)")
-        defer { git_diff_free(diff) }
-        var paths: [String] = []
-        for i in 0..<git_diff_num_deltas(diff) {
-            guard let delta = git_diff_get_delta(diff, i) else { continue }
-            if let path = delta.pointee.new_file.path { paths.append(String(cString: path)) }
-            if let path = delta.pointee.old_file.path, delta.pointee.status == GIT_DELTA_DELETED { paths.append(String(cString: path)) }
-        }
-        return paths
+        return try changedPaths(from: parent, to: commit)
     }
 }

@@ -42,69 +42,66 @@ extension Repository {
         changes: [FileChange], parent: CommitID, message: String, author: Identity, committer: Identity,
         sign: ((String) throws -> String)? = nil
     ) throws(GitError) -> CommitID {
-        var parentOID = git_oid()
-        try GitError.check(git_oid_fromstr(&parentOID, parent.hex), "parse \(parent.hex)")
-        var parentCommit: OpaquePointer?
-        try GitError.check(git_commit_lookup(&parentCommit, handleForExtensions, &parentOID), "look up \(parent.short)")
-        defer { git_commit_free(parentCommit) }
-        var parentTree: OpaquePointer?
-        try GitError.check(git_commit_tree(&parentTree, parentCommit), "read the tree of \(parent.short)")
-        defer { git_tree_free(parentTree) }
+        try withCommit(parent) { parentCommit throws(GitError) -> CommitID in
+            var parentTree: OpaquePointer?
+            try GitError.check(git_commit_tree(&parentTree, parentCommit), "read the tree of \(parent.short)")
+            defer { git_tree_free(parentTree) }
 
-        var index: OpaquePointer?
-        try GitError.check(git_index_new(&index), "create an index")
-        defer { git_index_free(index) }
-        try GitError.check(git_index_read_tree(index, parentTree), "read \(parent.short) into an index")
-        for change in changes {
-            if let content = change.content {
-                var blob = git_oid()
-                let written = content.withUnsafeBytes { bytes in git_blob_create_from_buffer(&blob, handleForExtensions, bytes.baseAddress, bytes.count) }
-                try GitError.check(written, "write the content of \(change.path)")
-                var entry = git_index_entry()
-                entry.mode = 0o100644
-                entry.id = blob
-                let code = change.path.withCString { path -> Int32 in
-                    entry.path = path
-                    return git_index_add(index, &entry)
+            var index: OpaquePointer?
+            try GitError.check(git_index_new(&index), "create an index")
+            defer { git_index_free(index) }
+            try GitError.check(git_index_read_tree(index, parentTree), "read \(parent.short) into an index")
+            for change in changes {
+                if let content = change.content {
+                    var blob = git_oid()
+                    let written = content.withUnsafeBytes { bytes in git_blob_create_from_buffer(&blob, handleForExtensions, bytes.baseAddress, bytes.count) }
+                    try GitError.check(written, "write the content of \(change.path)")
+                    var entry = git_index_entry()
+                    entry.mode = 0o100644
+                    entry.id = blob
+                    let code = change.path.withCString { path -> Int32 in
+                        entry.path = path
+                        return git_index_add(index, &entry)
+                    }
+                    try GitError.check(code, "write \(change.path)")
+                } else {
+                    try GitError.check(git_index_remove_bypath(index, change.path), "delete \(change.path)")
                 }
-                try GitError.check(code, "write \(change.path)")
-            } else {
-                try GitError.check(git_index_remove_bypath(index, change.path), "delete \(change.path)")
             }
-        }
-        var treeOID = git_oid()
-        try GitError.check(git_index_write_tree_to(&treeOID, index, handleForExtensions), "write the new tree")
-        var tree: OpaquePointer?
-        try GitError.check(git_tree_lookup(&tree, handleForExtensions, &treeOID), "look up the new tree")
-        defer { git_tree_free(tree) }
+            var treeOID = git_oid()
+            try GitError.check(git_index_write_tree_to(&treeOID, index, handleForExtensions), "write the new tree")
+            var tree: OpaquePointer?
+            try GitError.check(git_tree_lookup(&tree, handleForExtensions, &treeOID), "look up the new tree")
+            defer { git_tree_free(tree) }
 
-        var authorSig: UnsafeMutablePointer<git_signature>?
-        var committerSig: UnsafeMutablePointer<git_signature>?
-        try GitError.check(git_signature_now(&authorSig, author.name, author.email), "author identity")
-        defer { git_signature_free(authorSig) }
-        try GitError.check(git_signature_now(&committerSig, committer.name, committer.email), "committer identity")
-        defer { git_signature_free(committerSig) }
+            var authorSig: UnsafeMutablePointer<git_signature>?
+            var committerSig: UnsafeMutablePointer<git_signature>?
+            try GitError.check(git_signature_now(&authorSig, author.name, author.email), "author identity")
+            defer { git_signature_free(authorSig) }
+            try GitError.check(git_signature_now(&committerSig, committer.name, committer.email), "committer identity")
+            defer { git_signature_free(committerSig) }
 
-        var parents: [OpaquePointer?] = [parentCommit]
-        var out = git_oid()
-        guard let sign else {
-            let code = parents.withUnsafeMutableBufferPointer { buffer in
-                git_commit_create(&out, handleForExtensions, nil, authorSig, committerSig, "UTF-8", message, tree, 1, buffer.baseAddress)
+            var parents: [OpaquePointer?] = [parentCommit]
+            var out = git_oid()
+            guard let sign else {
+                let code = parents.withUnsafeMutableBufferPointer { buffer in
+                    git_commit_create(&out, handleForExtensions, nil, authorSig, committerSig, "UTF-8", message, tree, 1, buffer.baseAddress)
+                }
+                try GitError.check(code, "create the commit")
+                return CommitID(hex: Self.hex(&out))
             }
-            try GitError.check(code, "create the commit")
+            var buffer = git_buf()
+            defer { git_buf_dispose(&buffer) }
+            let code = parents.withUnsafeMutableBufferPointer { list in
+                git_commit_create_buffer(&buffer, handleForExtensions, authorSig, committerSig, "UTF-8", message, tree, 1, list.baseAddress)
+            }
+            try GitError.check(code, "prepare the commit")
+            let content = buffer.ptr.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: buffer.size), as: UTF8.self) } ?? ""
+            let signature: String
+            do { signature = try sign(content) } catch { throw GitError(operation: "sign the commit", code: -1, message: "\(error)") }
+            try GitError.check(git_commit_create_with_signature(&out, handleForExtensions, content, signature, "gpgsig"), "create the signed commit")
             return CommitID(hex: Self.hex(&out))
         }
-        var buffer = git_buf()
-        defer { git_buf_dispose(&buffer) }
-        let code = parents.withUnsafeMutableBufferPointer { list in
-            git_commit_create_buffer(&buffer, handleForExtensions, authorSig, committerSig, "UTF-8", message, tree, 1, list.baseAddress)
-        }
-        try GitError.check(code, "prepare the commit")
-        let content = buffer.ptr.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: buffer.size), as: UTF8.self) } ?? ""
-        let signature: String
-        do { signature = try sign(content) } catch { throw GitError(operation: "sign the commit", code: -1, message: "\(error)") }
-        try GitError.check(git_commit_create_with_signature(&out, handleForExtensions, content, signature, "gpgsig"), "create the signed commit")
-        return CommitID(hex: Self.hex(&out))
     }
 
     /// Points a reference at a commit (creating or moving it).
