@@ -200,7 +200,7 @@ public enum FieldSets {
     /// built directly (no set of paths in between) — what a create needs.
     public static func fieldsV1(of value: Value, type: TypeRef) -> Value {
         let root = FieldTree()
-        collect(value, type: type, node: root, isRoot: true)
+        collect(value, defaulted: nil, type: type, node: root, isRoot: true)
         return root.encoded()
     }
 
@@ -221,6 +221,8 @@ public enum FieldSets {
         return root.encoded()
     }
 
+    // The walk of `collect(_:type:prefix:into:)`, marking tree nodes instead of inserting paths,
+    // each value taken in its defaulted form where `defaulted` has one.
     private static func collect(_ value: Value, defaulted: Value?, type: TypeRef, node: FieldTree, isRoot: Bool) {
         guard case .map(let map) = value else {
             if !isRoot { node.owned = true }
@@ -290,45 +292,6 @@ public enum FieldSets {
                 if let child = children[key] { map[key] = child.encoded() }
             }
             return .map(map)
-        }
-    }
-
-    // The same walk as `collect(_:type:prefix:into:)`, marking tree nodes instead of inserting paths.
-    private static func collect(_ value: Value, type: TypeRef, node: FieldTree, isRoot: Bool) {
-        switch value {
-        case .map(let map):
-            if map.isEmpty || type.atomic || type.isKnownScalar {
-                if !isRoot { node.owned = true }
-                return
-            }
-            for (key, child) in map {
-                let (childType, field) = type.child(key)
-                let childNode = node.child("f:" + key)
-                if case .list(let items) = child {
-                    collectList(items, field: field, elementType: childType, node: childNode)
-                } else {
-                    collect(child, type: childType, node: childNode, isRoot: false)
-                }
-            }
-        default:
-            if !isRoot { node.owned = true }
-        }
-    }
-
-    private static func collectList(_ items: [Value], field: KubeSchema.Field?, elementType: TypeRef, node: FieldTree) {
-        switch ListKind(field) {
-        case .atomic:
-            node.owned = true
-        case .set:
-            if items.isEmpty { node.owned = true }
-            for item in items { node.child(PathElement.value(JSON.serialize(item)).encoded).owned = true }
-        case .map(let keys, let defaults):
-            if items.isEmpty { node.owned = true }
-            for item in items {
-                let itemNode = node.child(ListKind.keyElement(item, keys: keys, defaults: defaults).encoded)
-                itemNode.owned = true
-                collect(item, type: elementType, node: itemNode, isRoot: false)
-            }
         }
     }
 

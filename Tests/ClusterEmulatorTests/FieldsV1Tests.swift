@@ -38,6 +38,8 @@ struct FieldsV1Tests {
             let direct = ServerSideApply.appliedFieldsV1(object, type: type, defaulted: defaulted)
             let viaSet = ServerSideApply.appliedFields(object, type: type, defaulted: defaulted).encoded()
             #expect(JSON.serialize(direct) == JSON.serialize(viaSet), "\(name)")
+            let normalized = ServerSideApply.normalizedApplied(object, defaulted: defaulted)
+            #expect(JSON.serialize(FieldSets.fieldsV1(of: normalized, type: type)) == JSON.serialize(FieldSets.of(normalized, type: type).encoded()), "\(name)")
         }
     }
 }
