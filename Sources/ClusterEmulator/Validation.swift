@@ -36,7 +36,7 @@ enum Validation {
         func mismatch(_ expected: String) -> APIError {
             let found: String = switch value {
             case .string: "string"
-            case .int, .double: "number"
+            case .int, .uint, .double: "number"
             case .bool: "bool"
             case .list: "array"
             case .map: "object"

@@ -44,6 +44,7 @@ public enum JSON {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let b): out.append(contentsOf: b ? "true".utf8 : "false".utf8)
         case .int(let i): out.append(contentsOf: String(i).utf8)
+        case .uint(let u): out.append(contentsOf: String(u).utf8)
         case .double(let d): out.append(contentsOf: formatDouble(d).utf8)
         case .string(let s): writeStringBytes(s, into: &out)
         case .list(let items):
@@ -142,6 +143,7 @@ public enum JSON {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
         case .int(let i): out += String(i)
+        case .uint(let u): out += String(u)
         case .double(let d): out += formatDouble(d)
         case .string(let s): writeString(s, into: &out)
         case .list(let items):
@@ -398,6 +400,7 @@ struct JSONParser {
         }
         let text = String(decoding: bytes[start..<index], as: UTF8.self)
         if isInteger, let i = Int(text) { return .int(i) }
+        if isInteger, let u = UInt(text) { return .uint(u) }
         guard let d = Double(text) else { throw error("invalid number '\(text)'") }
         return .double(d)
     }

@@ -35,33 +35,59 @@ public struct JSONPatch: Sendable {
         self.operations = operations
     }
 
+    /// Applies the operations in order, as evanphx/json-patch v5 does for kustomize v5.5 and
+    /// kube-apiserver:
+    /// - `add` needs the parent to exist (it never creates one); `-` appends, an index may equal
+    ///   the list's length, and a negative index counts from the end (`-1` appends);
+    /// - `replace` needs the parent; a missing map key is then simply set, a list index must exist;
+    ///   the empty path replaces the whole document;
+    /// - `remove` and `move` need the value to exist;
+    /// - `copy` from a missing map key copies `null`; `test` compares a missing map key as `null`;
+    /// - a negative index in the middle of a path counts from the end.
     public func apply(to document: Value) throws(Failure) -> Value {
         var doc = document
         for operation in operations {
             let path = try Self.pointer(operation.path)
             switch operation.op {
             case "add":
-                try Self.add(&doc, path[...], operation.value ?? .null, operation)
-            case "remove":
-                _ = try Self.remove(&doc, path[...], operation)
-            case "replace":
-                _ = try Self.remove(&doc, path[...], operation)
-                try Self.add(&doc, path[...], operation.value ?? .null, operation)
-            case "move":
-                let from = try Self.pointer(operation.from ?? "")
-                let value = try Self.remove(&doc, from[...], operation)
-                try Self.add(&doc, path[...], value, operation)
-            case "copy":
-                let from = try Self.pointer(operation.from ?? "")
-                guard let value = Self.get(doc, from[...]) else {
-                    throw Failure(message: "copy operation does not apply: doc is missing from path: \(operation.from ?? "")")
+                guard !path.isEmpty else {
+                    throw Failure(message: "add operation does not apply: doc is missing path: \"\"")
                 }
-                try Self.add(&doc, path[...], value, operation)
+                try Self.add(&doc, path[...], operation.value ?? .null, operation, missing: "doc is missing path: \(operation.path)")
+            case "remove":
+                _ = try Self.remove(&doc, path[...], operation, pointer: operation.path)
+            case "replace":
+                guard !path.isEmpty else {
+                    doc = operation.value ?? .null
+                    continue
+                }
+                try Self.replace(&doc, path[...], operation.value ?? .null, operation)
+            case "move":
+                let fromText = operation.from ?? ""
+                let from = try Self.pointer(fromText)
+                guard Self.container(doc, from[...]) != nil else {
+                    throw Failure(message: "move operation does not apply: doc is missing from path: \(fromText)")
+                }
+                guard Self.container(doc, path[...]) != nil else {
+                    throw Failure(message: "move operation does not apply: doc is missing destination path: \(operation.path)")
+                }
+                let value = try Self.remove(&doc, from[...], operation, pointer: fromText)
+                try Self.add(&doc, path[...], value, operation, missing: "doc is missing destination path: \(operation.path)")
+            case "copy":
+                let fromText = operation.from ?? ""
+                let from = try Self.pointer(fromText)
+                guard let value = try Self.lookUp(doc, from[...], missingFailure: "copy operation does not apply: doc is missing from path: \(fromText)") else {
+                    throw Failure(message: "copy operation does not apply: doc is missing from path: \(fromText)")
+                }
+                guard Self.container(doc, path[...]) != nil else {
+                    throw Failure(message: "copy operation does not apply: doc is missing destination path: \(operation.path)")
+                }
+                try Self.add(&doc, path[...], value, operation, missing: "doc is missing destination path: \(operation.path)")
             case "test":
-                guard let value = Self.get(doc, path[...]) else {
+                guard let value = try Self.lookUp(doc, path[...], missingFailure: "test operation does not apply: doc is missing path: \(operation.path)") else {
                     throw Failure(message: "test operation does not apply: doc is missing path: \(operation.path)")
                 }
-                guard value == operation.value else {
+                guard Self.jsonEqual(value, operation.value ?? .null) else {
                     throw Failure(message: "testing value \(operation.path) failed: test failed")
                 }
             default:
@@ -79,85 +105,180 @@ public struct JSONPatch: Sendable {
         }
     }
 
+    /// A list index as Go's strconv.Atoi reads it (a sign and digits; leading zeros allowed).
+    private static func index(_ text: String) -> Int? {
+        guard !text.isEmpty, text != "+", text != "-" else { return nil }
+        return Int(text)
+    }
+
+    /// `index` into a list of `count` elements, a negative one counted from the end; nil when out of range.
+    private static func resolved(_ text: String, count: Int) -> Int? {
+        guard var i = index(text) else { return nil }
+        if i < 0 {
+            guard i >= -count else { return nil }
+            i += count
+        }
+        return i < count ? i : nil
+    }
+
+    /// The value at a path; nil when a step on the way is missing.
     static func get(_ doc: Value, _ path: ArraySlice<String>) -> Value? {
         guard let first = path.first else { return doc }
         switch doc {
         case .map(let m): return m[first].flatMap { get($0, path.dropFirst()) }
         case .list(let items):
-            guard let i = Int(first), items.indices.contains(i) else { return nil }
+            guard let i = resolved(first, count: items.count) else { return nil }
             return get(items[i], path.dropFirst())
         default: return nil
         }
     }
 
-    private static func add(_ doc: inout Value, _ path: ArraySlice<String>, _ value: Value, _ op: Operation) throws(Failure) {
-        guard let first = path.first else {
-            doc = value
-            return
-        }
-        let last = path.count == 1
-        switch doc {
-        case .map(var m):
-            if last {
-                doc = .null
-                m[first] = value
-                doc = .map(m)
-                return
-            }
-            guard var child = m[first] else {
-                throw Failure(message: "\(op.op) operation does not apply: doc is missing path: \(op.path)")
-            }
-            doc = .null
-            try add(&child, path.dropFirst(), value, op)
-            m[first] = child
-            doc = .map(m)
-        case .list(var items):
-            if last {
-                let index = first == "-" ? items.count : Int(first) ?? -1
-                guard index >= 0, index <= items.count else {
-                    throw Failure(message: "\(op.op) operation does not apply: index \(first) is out of range for path: \(op.path)")
-                }
-                doc = .null
-                items.insert(value, at: index)
-                doc = .list(items)
-                return
-            }
-            guard let index = Int(first), items.indices.contains(index) else {
-                throw Failure(message: "\(op.op) operation does not apply: doc is missing path: \(op.path)")
-            }
-            doc = .null
-            try add(&items[index], path.dropFirst(), value, op)
-            doc = .list(items)
-        default:
-            throw Failure(message: "\(op.op) operation does not apply: doc is missing path: \(op.path)")
+    /// The collection holding the path's last step; nil when the way there is missing.
+    private static func container(_ doc: Value, _ path: ArraySlice<String>) -> Value? {
+        guard !path.isEmpty, let parent = get(doc, path.dropLast()) else { return nil }
+        switch parent {
+        case .map, .list: return parent
+        default: return nil
         }
     }
 
-    private static func remove(_ doc: inout Value, _ path: ArraySlice<String>, _ op: Operation) throws(Failure) -> Value {
-        guard let first = path.first else {
-            throw Failure(message: "\(op.op) operation does not apply: cannot remove the whole document")
+    /// The value for `copy` and `test`: a missing map key reads as `null`; a missing parent or
+    /// list element fails; the empty path is the whole document.
+    private static func lookUp(_ doc: Value, _ path: ArraySlice<String>, missingFailure: String) throws(Failure) -> Value? {
+        guard let last = path.last else { return doc }
+        switch container(doc, path) {
+        case .map(let m)?: return m[last] ?? .null
+        case .list(let items)?:
+            guard let i = resolved(last, count: items.count) else { throw Failure(message: missingFailure) }
+            return items[i]
+        default: return nil
         }
-        let missing = Failure(message: "\(op.op) operation does not apply: doc is missing path: \(op.op == "move" ? op.from ?? "" : op.path)")
+    }
+
+    /// JSON equality: numbers compare by value whatever their type (`1` equals `1.0`).
+    static func jsonEqual(_ a: Value, _ b: Value) -> Bool {
+        switch (a, b) {
+        case (.int, .double), (.double, .int), (.uint, .double), (.double, .uint), (.int, .uint), (.uint, .int):
+            return a.numberValue == b.numberValue
+        case (.list(let x), .list(let y)):
+            return x.count == y.count && zip(x, y).allSatisfy { jsonEqual($0, $1) }
+        case (.map(let x), .map(let y)):
+            return x.count == y.count && x.allSatisfy { key, value in y[key].map { jsonEqual(value, $0) } ?? false }
+        default:
+            return a == b
+        }
+    }
+
+    /// Walks to the parent of the path's last step and hands it to `body`.
+    private static func withParent(
+        _ doc: inout Value, _ path: ArraySlice<String>, missing: @autoclosure () -> Failure,
+        _ body: (inout Value, String) throws(Failure) -> Void
+    ) throws(Failure) {
+        guard let first = path.first else { throw missing() }
+        if path.count == 1 {
+            try body(&doc, first)
+            return
+        }
         switch doc {
         case .map(var m):
+            guard var child = m[first] else { throw missing() }
             doc = .null
             defer { doc = .map(m) }
-            if path.count == 1 {
-                guard let removed = m.removeValue(forKey: first) else { throw missing }
-                return removed
-            }
-            guard var child = m[first] else { throw missing }
-            let removed = try remove(&child, path.dropFirst(), op)
-            m[first] = child
-            return removed
+            m[first] = .null
+            defer { m[first] = child }
+            try withParent(&child, path.dropFirst(), missing: missing(), body)
         case .list(var items):
-            guard let index = Int(first), items.indices.contains(index) else { throw missing }
+            guard let i = resolved(first, count: items.count) else { throw missing() }
             doc = .null
             defer { doc = .list(items) }
-            if path.count == 1 { return items.remove(at: index) }
-            return try remove(&items[index], path.dropFirst(), op)
+            try withParent(&items[i], path.dropFirst(), missing: missing(), body)
         default:
-            throw missing
+            throw missing()
         }
+    }
+
+    private static func add(_ doc: inout Value, _ path: ArraySlice<String>, _ value: Value, _ op: Operation, missing: String) throws(Failure) {
+        try withParent(&doc, path, missing: Failure(message: "\(op.op) operation does not apply: \(missing)")) { parent, key throws(Failure) in
+            switch parent {
+            case .map(var m):
+                parent = .null
+                m[key] = value
+                parent = .map(m)
+            case .list(var items):
+                var position: Int
+                if key == "-" {
+                    position = items.count
+                } else {
+                    guard let i = index(key) else {
+                        throw Failure(message: "\(op.op) operation does not apply: value was not a proper array index: '\(key)' in \(op.path)")
+                    }
+                    position = i
+                    if position < 0 {
+                        guard position >= -(items.count + 1) else {
+                            throw Failure(message: "\(op.op) operation does not apply: index \(key) is out of range for path: \(op.path)")
+                        }
+                        position += items.count + 1
+                    }
+                    guard position <= items.count else {
+                        throw Failure(message: "\(op.op) operation does not apply: index \(key) is out of range for path: \(op.path)")
+                    }
+                }
+                parent = .null
+                items.insert(value, at: position)
+                parent = .list(items)
+            default:
+                throw Failure(message: "\(op.op) operation does not apply: \(missing)")
+            }
+        }
+    }
+
+    private static func replace(_ doc: inout Value, _ path: ArraySlice<String>, _ value: Value, _ op: Operation) throws(Failure) {
+        let missing = Failure(message: "replace operation does not apply: doc is missing path: \(op.path)")
+        try withParent(&doc, path, missing: missing) { parent, key throws(Failure) in
+            switch parent {
+            case .map(var m):
+                parent = .null
+                m[key] = value
+                parent = .map(m)
+            case .list(var items):
+                guard let i = resolved(key, count: items.count) else {
+                    throw Failure(message: "replace operation does not apply: doc is missing key: \(op.path)")
+                }
+                parent = .null
+                items[i] = value
+                parent = .list(items)
+            default:
+                throw missing
+            }
+        }
+    }
+
+    private static func remove(_ doc: inout Value, _ path: ArraySlice<String>, _ op: Operation, pointer: String) throws(Failure) -> Value {
+        let missing = Failure(message: "\(op.op) operation does not apply: doc is missing path: \(pointer)")
+        guard !path.isEmpty else {
+            throw Failure(message: "\(op.op) operation does not apply: cannot remove the whole document")
+        }
+        var removed: Value = .null
+        try withParent(&doc, path, missing: missing) { parent, key throws(Failure) in
+            switch parent {
+            case .map(var m):
+                parent = .null
+                defer { parent = .map(m) }
+                guard let value = m.removeValue(forKey: key) else {
+                    throw Failure(message: "\(op.op) operation does not apply: unable to remove nonexistent key '\(key)' at \(pointer)")
+                }
+                removed = value
+            case .list(var items):
+                guard let i = resolved(key, count: items.count) else {
+                    throw Failure(message: "\(op.op) operation does not apply: index \(key) is out of range for path: \(pointer)")
+                }
+                parent = .null
+                removed = items.remove(at: i)
+                parent = .list(items)
+            default:
+                throw missing
+            }
+        }
+        return removed
     }
 }

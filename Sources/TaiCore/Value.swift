@@ -13,6 +13,9 @@ public enum Value: Sendable, Hashable {
     case null
     case bool(Bool)
     case int(Int)
+    /// An integer above `Int.max` that still fits 64 unsigned bits (go-yaml reads those as uint64,
+    /// and kustomize prints them exactly).
+    case uint(UInt)
     case double(Double)
     case string(String)
     case list([Value])
@@ -25,6 +28,7 @@ extension Value {
         case (.null, .null): return true
         case (.bool(let x), .bool(let y)): return x == y
         case (.int(let x), .int(let y)): return x == y
+        case (.uint(let x), .uint(let y)): return x == y
         case (.double(let x), .double(let y)): return x == y
         case (.string(let x), .string(let y)): return x == y
         case (.list(let x), .list(let y)): return x == y
@@ -43,6 +47,7 @@ extension Value {
         case .null: hasher.combine(0)
         case .bool(let b): hasher.combine(1); hasher.combine(b)
         case .int(let i): hasher.combine(2); hasher.combine(i)
+        case .uint(let u): hasher.combine(7); hasher.combine(u)
         case .double(let d): hasher.combine(3); hasher.combine(d)
         case .string(let s): hasher.combine(4); hasher.combine(s)
         case .list(let items): hasher.combine(5); hasher.combine(items)
@@ -76,6 +81,16 @@ extension Value {
         return nil
     }
 
+    /// The number, if this is one (integers as doubles).
+    public var numberValue: Double? {
+        switch self {
+        case .int(let i): Double(i)
+        case .uint(let u): Double(u)
+        case .double(let d): d
+        default: nil
+        }
+    }
+
     /// The boolean, if this is a boolean.
     public var boolValue: Bool? {
         if case .bool(let b) = self { return b }
@@ -105,6 +120,7 @@ extension Value {
         switch self {
         case .string(let s): s
         case .int(let i): String(i)
+        case .uint(let u): String(u)
         case .double(let d): d.description
         case .bool(let b): b ? "true" : "false"
         case .null: "null"
@@ -117,7 +133,7 @@ extension Value {
         switch self {
         case .null: "null"
         case .bool: "boolean"
-        case .int: "integer"
+        case .int, .uint: "integer"
         case .double: "number"
         case .string: "string"
         case .list: "list"

@@ -417,6 +417,7 @@ public struct Kustomization: Sendable {
     private static func describe(_ value: Value) -> String {
         switch value {
         case .int(let i): String(i)
+        case .uint(let u): String(u)
         case .double(let d): d.description
         case .bool(let b): b ? "true" : "false"
         default: "..."

@@ -30,6 +30,7 @@ public struct Kustomizer: Sendable {
                 resources[i].object.set(path: ["metadata", "labels", "app.kubernetes.io/managed-by"], to: "kustomize-(devel)")
             }
         }
+        try Annotations.finish(&resources, keepOrigin: top?.originAnnotations ?? false)
         switch top?.sortOrder {
         case .fifo?: return resources
         case .legacy(let first, let last)?: return LegacyOrder.sorted(resources, rank: LegacyOrder.rank(first: first, last: last))
@@ -307,8 +308,11 @@ public struct Kustomizer: Sendable {
     /// The largest file a render reads; a bigger one is refused rather than exhausting memory.
     public static let maxFileSize = 32 << 20
 
+    /// Reads a kustomization file. kustomize reads those through go-yaml v2, by YAML 1.1's rules:
+    /// `on`, `yes`, `y` are booleans there (so `commonLabels: {env: on}` is refused, and
+    /// `disableNameSuffixHash: yes` is true).
     private func parseSingleDocument(_ file: String) throws(RenderError) -> Value {
-        let documents = try parseYAMLFile(try fileSystem.read(file), path: file)
+        let documents = try parseYAMLFile(try fileSystem.read(file), path: file, rules: .yaml11)
         let nonEmpty = documents.filter { !$0.value.isNull }
         guard nonEmpty.count <= 1 else {
             throw RenderError(path: file, line: nonEmpty[1].line, message: "a kustomization file must hold one YAML document")
@@ -325,17 +329,16 @@ public struct Kustomizer: Sendable {
             case .null:
                 continue
             case .map:
-                let objects: [Value]
                 if document.value["kind"]?.stringValue?.hasSuffix("List") == true,
                     case .list(let items)? = document.value["items"]
                 {
-                    objects = items
+                    for object in items {
+                        try validate(object, path: path, line: document.line)
+                        out.append(Resource(object: object, origin: path))
+                    }
                 } else {
-                    objects = [document.value]
-                }
-                for object in objects {
-                    try validate(object, path: path, line: document.line)
-                    out.append(Resource(object: object, origin: path))
+                    try validate(document.value, path: path, line: document.line)
+                    out.append(Resource(document: document, origin: path))
                 }
             default:
                 throw RenderError(

@@ -73,7 +73,7 @@ struct Patcher {
             for i in selected ?? [] {
                 do {
                     let before = resources[i].object
-                    resources[i].object = try patch.apply(to: before)
+                    resources[i].object = try Self.applyJSONPatch(patch, to: &resources[i])
                     shared.forget(resource: resources[i].uid)
                     context.restoreOrigin(
                         &resources[i].object, before: before,
@@ -112,6 +112,11 @@ struct Patcher {
                             walked[steps: path] = .string(text)
                         }
                         resources[i].untaggedScalars.removeAll { merger.walks($0.path, in: target) }
+                        // It drops the fields written with no value (`replicas:`) that it walks over.
+                        let dropped = resources[i].emptyNulls.filter { merger.walks($0, in: target) }
+                        for path in dropped.reversed() where walked[steps: path] == .null { walked.removeValue(steps: path) }
+                        resources[i].emptyNulls.removeAll { merger.walks($0, in: target) }
+                        for (key, text) in document.annotationTexts { resources[i].annotationTexts[key] = text }
                         if let merged = try merger.apply(patch, to: walked) {
                             resources[i].object = merged
                             shared.forgetChanged(resource: resources[i].uid, before: target, after: merged)
@@ -128,6 +133,37 @@ struct Patcher {
                 for i in deleted.reversed() { resources.remove(at: i) }
             }
         }
+    }
+
+    /// A JSON 6902 patch as kustomize applies one: it records the object's current name as a
+    /// previous one, patches the object written as JSON with its bookkeeping annotations in
+    /// place (a patch sees `metadata.annotations`, and can copy them), reads the result back
+    /// from JSON — every number becomes a 64-bit float on the way — and writes the annotations
+    /// back as strings.
+    static func applyJSONPatch(_ patch: JSONPatch, to resource: inout Resource) throws(JSONPatch.Failure) -> Value {
+        resource.storePreviousID()
+        var object = resource.object
+        var annotations: ValueMap
+        switch object[path: Annotations.path] {
+        case .map(let map)?: annotations = map
+        default: annotations = [:]
+        }
+        let ids = resource.previousIDs
+        annotations["internal.config.kubernetes.io/previousKinds"] = .string(ids.map(\.kind).joined(separator: ","))
+        annotations["internal.config.kubernetes.io/previousNames"] = .string(ids.map(\.name).joined(separator: ","))
+        annotations["internal.config.kubernetes.io/previousNamespaces"] = .string(ids.map(\.namespace).joined(separator: ","))
+        if case .map = object["metadata"] ?? .null {
+            object.set(path: Annotations.path, to: .map(annotations))
+        }
+        var patched = JSONRoundTrip.numbers(try patch.apply(to: object))
+        if case .map = patched["metadata"] ?? .null {
+            Annotations.set(Annotations.stringMap(of: patched, texts: [:], keepOrigin: true), on: &patched)
+        }
+        // Read back from JSON, nothing is untagged or empty any more.
+        resource.untaggedScalars.removeAll()
+        resource.emptyNulls.removeAll()
+        resource.annotationTexts.removeAll()
+        return patched
     }
 
     /// Legacy `patchesStrategicMerge` patches are read as objects first: their labels and
@@ -175,5 +211,82 @@ struct Patcher {
                     : "multiple resources match strategic merge patch \"\(id)\"")
         }
         return matches[0]
+    }
+}
+
+/// What a value becomes when kustomize writes it as JSON and Go's encoding/json reads it back:
+/// every number a 64-bit float, printed again as an integer when it is one (`9007199254740993`
+/// becomes `9007199254740992`, `1e19` becomes `10000000000000000000`).
+enum JSONRoundTrip {
+    static func numbers(_ value: Value) -> Value {
+        switch value {
+        case .int(let i) where i > 1 << 53 || i < -(1 << 53): return number(Double(i))
+        case .uint(let u): return number(Double(u))
+        case .double(let d): return number(d)
+        case .list(var items):
+            for i in items.indices { items[i] = numbers(items[i]) }
+            return .list(items)
+        case .map(var map):
+            for (key, child) in map where child.needsRoundTrip { map[key] = numbers(child) }
+            return .map(map)
+        default:
+            return value
+        }
+    }
+
+    /// Go prints an integral float below 1e21 with the fewest digits that read back as the same
+    /// float, then zeros (`12345678901234567000`); read back as YAML that text is an integer.
+    private static func number(_ d: Double) -> Value {
+        guard d.isFinite, d == d.rounded(), abs(d) < 1e21 else { return .double(d) }
+        let text = shortestIntegerText(d)
+        if let i = Int(text) { return .int(i) }
+        if let u = UInt(text) { return .uint(u) }
+        return .double(d)
+    }
+
+    /// The integral `d` written out in full from its shortest round-trip digits.
+    static func shortestIntegerText(_ d: Double) -> String {
+        // Swift's description is the shortest round-trip form: "12345.0" or "1.2345678901234567e+19".
+        let description = abs(d).description
+        var digits = ""
+        var exponent = 0
+        var fractionDigits = 0
+        var seenPoint = false
+        var index = description.startIndex
+        while index < description.endIndex {
+            let c = description[index]
+            if c == "e" || c == "E" {
+                exponent = Int(description[description.index(after: index)...]) ?? 0
+                break
+            }
+            if c == "." {
+                seenPoint = true
+            } else {
+                digits.append(c)
+                if seenPoint { fractionDigits += 1 }
+            }
+            index = description.index(after: index)
+        }
+        let scale = exponent - fractionDigits
+        if scale >= 0 {
+            digits += String(repeating: "0", count: scale)
+        } else {
+            digits = String(digits.dropLast(-scale))
+        }
+        let trimmed = digits.drop { $0 == "0" }
+        return (d < 0 ? "-" : "") + (trimmed.isEmpty ? "0" : String(trimmed))
+    }
+}
+
+extension Value {
+    /// Whether ``JSONRoundTrip`` changes anything in this value.
+    fileprivate var needsRoundTrip: Bool {
+        switch self {
+        case .int(let i): return i > 1 << 53 || i < -(1 << 53)
+        case .uint, .double: return true
+        case .list(let items): return items.contains { $0.needsRoundTrip }
+        case .map(let map): return map.values.contains { $0.needsRoundTrip }
+        default: return false
+        }
     }
 }

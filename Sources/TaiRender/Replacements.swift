@@ -217,7 +217,7 @@ struct Replacer {
         guard let current else { return YAML.resolvePlainScalar(text) }
         switch current {
         case .string: return .string(text)
-        case .int: return Int(text).map(Value.int) ?? .string(text)
+        case .int, .uint: return Int(text).map(Value.int) ?? UInt(text).map(Value.uint) ?? .string(text)
         case .double: return Double(text).map(Value.double) ?? .string(text)
         case .bool: return text == "true" ? .bool(true) : text == "false" ? .bool(false) : .string(text)
         default: return value

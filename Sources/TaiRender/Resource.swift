@@ -1,5 +1,6 @@
 import Synchronization
 import TaiCore
+import TaiYAML
 
 /// Hands out identities for resources that stay stable while they are renamed and moved.
 private let nextResourceUID = Atomic<Int>(0)
@@ -31,12 +32,27 @@ public struct Resource: Sendable {
     enum PathStep: Equatable, Sendable {
         case key(String)
         case index(Int)
+
+        init(_ step: YAMLPathStep) {
+            switch step {
+            case .key(let key): self = .key(key)
+            case .index(let index): self = .index(index)
+            }
+        }
     }
 
     /// Scalars a replacement created (their path and text) that kustomize holds untagged: they
     /// print plain and read back by the YAML rules (`1`, `true`) until a strategic merge patch
     /// walks the object and tags them as strings (`"1"`, `"true"`).
     var untaggedScalars: [(path: [PathStep], text: String)] = []
+
+    /// Fields written with no value at all (`replicas:`): `null` like any other, but a strategic
+    /// merge patch drops those it walks over, where it keeps a written `null` or `~`.
+    var emptyNulls: [[PathStep]] = []
+
+    /// The text annotations that are not strings were written with (`"1.50"` for `1.50`, `""`
+    /// for an empty one), by key: kustomize prints annotations as strings of that text.
+    var annotationTexts: [String: String] = [:]
 
     /// Stays the same through renames; what ``SharedValues`` remembers places by.
     let uid: Int
@@ -45,6 +61,13 @@ public struct Resource: Sendable {
         self.object = object
         self.origin = origin
         uid = nextResourceUID.wrappingAdd(1, ordering: .relaxed).newValue
+    }
+
+    /// An object read from a YAML document, with what the document noted about its scalars.
+    init(document: YAMLDocument, origin: String) {
+        self.init(object: document.value, origin: origin)
+        emptyNulls = document.emptyNulls.map { $0.map(PathStep.init) }
+        annotationTexts = document.annotationTexts
     }
 
     var gvk: GroupVersionKind { object.gvk ?? GroupVersionKind(group: "", version: "", kind: "") }
@@ -128,5 +151,14 @@ extension Value {
                 return
             }
         }
+    }
+
+    /// Removes the map entry a path of keys and list positions ends at (nothing when it is missing).
+    mutating func removeValue(steps path: [Resource.PathStep]) {
+        guard case .key(let last)? = path.last else { return }
+        let parent = Array(path.dropLast())
+        guard case .map(var map)? = parent.isEmpty ? self : self[steps: parent] else { return }
+        map.removeValue(forKey: last)
+        if parent.isEmpty { self = .map(map) } else { self[steps: parent] = .map(map) }
     }
 }

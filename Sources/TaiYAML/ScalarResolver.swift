@@ -23,8 +23,9 @@ enum ScalarResolver {
             if let timestamp = Timestamp.rfc3339(fromYAML: s) { return .string(timestamp) }
             let plain = s.utf8.contains(UInt8(ascii: "_")) ? s.replacing("_", with: "") : s
             if let i = GoNumbers.parseInt(plain) { return .int(i) }
-            if let u = GoNumbers.parseUInt(plain) { return .double(Double(u)) }
-            if GoNumbers.isYAMLStyleFloat(plain), let d = Double(plain) { return .double(d) }
+            if let u = GoNumbers.parseUInt(plain) { return .uint(UInt(u)) }
+            // go-yaml keeps a float too large for 64 bits (`1e400`) as a string.
+            if GoNumbers.isYAMLStyleFloat(plain), let d = Double(plain), d.isFinite { return .double(d) }
         default: break
         }
         return .string(s)
@@ -80,5 +81,20 @@ extension YAML {
     /// created field that gets only text, as kustomize's replacements do, takes this type.
     public static func resolvePlainScalar(_ text: String) -> Value {
         ScalarResolver.resolvePlain(text)
+    }
+}
+
+extension YAML {
+    /// A floating point number as `kustomize build` prints it: kustomize writes objects as JSON
+    /// and reads them back, so an integral float becomes an integer when it fits one (`1.0` → `1`),
+    /// anything else is printed by Go's `%g` (`1e+21`, `1.5e-07`).
+    public static func formatNumber(_ d: Double) -> String {
+        if d.isNaN { return ".nan" }
+        if d.isInfinite { return d < 0 ? "-.inf" : ".inf" }
+        if d == d.rounded(), abs(d) < 1e21 {
+            if d >= -9.223372036854775808e18, d < 9.223372036854775808e18 { return String(Int64(d)) }
+            if d >= 0, d < 1.8446744073709551616e19 { return String(UInt64(d)) }
+        }
+        return GoNumbers.formatG(d)
     }
 }

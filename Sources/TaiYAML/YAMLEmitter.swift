@@ -129,6 +129,8 @@ final class LibYAMLEmitter {
             emitScalar(b ? "true" : "false", YAML_PLAIN_SCALAR_STYLE, emitter)
         case .int(let i):
             emitScalar(String(i), YAML_PLAIN_SCALAR_STYLE, emitter)
+        case .uint(let u):
+            emitScalar(String(u), YAML_PLAIN_SCALAR_STYLE, emitter)
         case .double(let d):
             emitScalar(formatDouble(d), YAML_PLAIN_SCALAR_STYLE, emitter)
         }
@@ -138,13 +140,7 @@ final class LibYAMLEmitter {
         if d.isNaN { return ".nan" }
         if d.isInfinite { return d < 0 ? "-.inf" : ".inf" }
         guard style.kustomizeNumbers else { return d.description }
-        // kustomize writes objects as JSON and reads them back: an integral float becomes an
-        // integer when it fits one, anything else is printed by Go's %g.
-        if d == d.rounded(), abs(d) < 1e21 {
-            if d >= -9.223372036854775808e18, d < 9.223372036854775808e18 { return String(Int64(d)) }
-            if d >= 0, d < 1.8446744073709551616e19 { return String(UInt64(d)) }
-        }
-        return GoNumbers.formatG(d)
+        return YAML.formatNumber(d)
     }
 
     /// A string scalar styled as go-yaml v2 asks for it: literal block when it has a line break,

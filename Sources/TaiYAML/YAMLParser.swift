@@ -9,11 +9,24 @@ public struct YAMLDocument: Sendable, Equatable {
     public var value: Value
     /// 1-based line of the document's first node (of its `---` marker when it is empty).
     public var line: Int
+    /// Plain scalars written with no text at all (`key:`), which read as `null` like `null` and
+    /// `~` do but which kustomize's strategic merge drops where `null` is kept: their paths.
+    public var emptyNulls: [[YAMLPathStep]] = []
+    /// The text of the plain scalars under `metadata.annotations` that are not strings
+    /// (`port: 8080`, `ratio: 1.50`, `a: null`), by annotation key: kustomize prints annotations
+    /// as strings made from that text (`"8080"`, `"1.50"`, `"null"`, `""` for an empty one).
+    public var annotationTexts: [String: String] = [:]
 
     public init(value: Value, line: Int) {
         self.value = value
         self.line = line
     }
+}
+
+/// One step of a path into a parsed document: a map key or a list position.
+public enum YAMLPathStep: Sendable, Equatable {
+    case key(String)
+    case index(Int)
 }
 
 /// Which YAML version's rules give unquoted scalars their types.
@@ -216,7 +229,14 @@ final class LibYAMLParser {
         var root: Value?
         var documentStartLine = 1
         var documentLine: Int?
+        var emptyNulls: [[YAMLPathStep]] = []
+        var annotationTexts: [String: String] = [:]
         var event = yaml_event_t()
+
+        /// Where the next value of the innermost collection goes.
+        func currentPath() -> [YAMLPathStep] {
+            stack.map { frame in frame.isMapping ? .key(frame.key ?? "") : .index(frame.items.count) }
+        }
 
         func string(_ pointer: UnsafeMutablePointer<yaml_char_t>?) -> String? {
             guard let pointer else { return nil }
@@ -290,10 +310,15 @@ final class LibYAMLParser {
             case YAML_DOCUMENT_START_EVENT:
                 root = nil
                 anchors.removeAll()
+                emptyNulls.removeAll()
+                annotationTexts.removeAll()
                 documentStartLine = line
                 documentLine = nil
             case YAML_DOCUMENT_END_EVENT:
-                documents.append(YAMLDocument(value: root ?? .null, line: documentLine ?? documentStartLine))
+                var document = YAMLDocument(value: root ?? .null, line: documentLine ?? documentStartLine)
+                document.emptyNulls = emptyNulls
+                document.annotationTexts = annotationTexts
+                documents.append(document)
             case YAML_ALIAS_EVENT:
                 let name = string(event.data.alias.anchor) ?? ""
                 guard let anchored = anchors[name] else {
@@ -311,6 +336,12 @@ final class LibYAMLParser {
                     text, tag: string(scalar.tag), plain: scalar.style == YAML_PLAIN_SCALAR_STYLE,
                     line: line, column: column)
                 if let anchor = string(scalar.anchor) { anchors[anchor] = (value, 1) }
+                if scalar.style == YAML_PLAIN_SCALAR_STYLE, scalar.tag == nil, let top = stack.last, !top.isMapping || top.key != nil {
+                    if text.isEmpty { emptyNulls.append(currentPath()) }
+                    if stack.count == 3, stack[0].key == "metadata", stack[1].key == "annotations", let key = top.key, value.stringValue == nil {
+                        annotationTexts[key] = text
+                    }
+                }
                 // A plain `<<` key is YAML's merge key.
                 if let top = stack.last, top.isMapping, top.key == nil, scalar.style == YAML_PLAIN_SCALAR_STYLE,
                     text == "<<", scalar.tag == nil
@@ -377,6 +408,7 @@ final class LibYAMLParser {
         case "float":
             switch ScalarResolver.resolvePlain(text) {
             case .int(let i): return .double(Double(i))
+            case .uint(let u): return .double(Double(u))
             case .double(let d): return .double(d)
             default: throw error("cannot read '\(text)' as !!float", line: line, column: column)
             }
