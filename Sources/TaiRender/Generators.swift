@@ -44,6 +44,8 @@ struct GeneratorArgs: Sendable {
     var name: String
     var namespace: String?
     var behavior: GeneratorBehavior
+    /// The behavior as written (`unspecified` when the entry has none).
+    var behaviorNote: String = "unspecified"
     var literals: [String]
     var files: [String]
     var envs: [String]
@@ -126,6 +128,7 @@ struct Generator {
         var resource = Resource(object: .map(object), origin: file)
         resource.needsHashSuffix = !options.disableNameSuffixHash
         resource.behavior = args.behavior
+        resource.generatorBehaviorNote = args.behaviorNote
         return resource
     }
 

@@ -258,7 +258,8 @@ public struct Kustomization: Sendable {
                 guard let name = try Self.string(m["name"], "\(field).name", file), !name.isEmpty else {
                     throw RenderError(path: file, field: "\(field).name", message: "a generator needs a name")
                 }
-                let behaviorText = try Self.string(m["behavior"], "\(field).behavior", file) ?? "create"
+                let writtenBehavior = try Self.string(m["behavior"], "\(field).behavior", file)
+                let behaviorText = writtenBehavior ?? "create"
                 guard let behavior = GeneratorBehavior(rawValue: behaviorText.isEmpty ? "create" : behaviorText) else {
                     throw RenderError(
                         path: file, field: "\(field).behavior", message: "unknown behavior '\(behaviorText)' (create, merge or replace)")
@@ -272,6 +273,7 @@ public struct Kustomization: Sendable {
                         files: try Self.strings(m["files"], "\(field).files", file), envs: envs,
                         type: try Self.string(m["type"], "\(field).type", file),
                         options: try m["options"].map { v throws(RenderError) in try Self.generatorOptions(v, "\(field).options", file) }))
+                generators[generators.count - 1].behaviorNote = writtenBehavior.flatMap { $0.isEmpty ? nil : $0 } ?? "unspecified"
             }
         }
     }

@@ -293,6 +293,7 @@ public struct Kustomizer: Sendable {
         // kustomize keeps the hash suffix only when neither side disabled it.
         merged.needsHashSuffix = old.needsHashSuffix && generated.needsHashSuffix
         merged.behavior = .create
+        merged.generatorBehaviorNote = old.generatorBehaviorNote
         resources[index] = merged
     }
 

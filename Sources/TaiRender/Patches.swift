@@ -148,10 +148,7 @@ struct Patcher {
         case .map(let map)?: annotations = map
         default: annotations = [:]
         }
-        let ids = resource.previousIDs
-        annotations["internal.config.kubernetes.io/previousKinds"] = .string(ids.map(\.kind).joined(separator: ","))
-        annotations["internal.config.kubernetes.io/previousNames"] = .string(ids.map(\.name).joined(separator: ","))
-        annotations["internal.config.kubernetes.io/previousNamespaces"] = .string(ids.map(\.namespace).joined(separator: ","))
+        for (key, value) in resource.bookkeepingAnnotations { annotations[key] = .string(value) }
         if case .map = object["metadata"] ?? .null {
             object.set(path: Annotations.path, to: .map(annotations))
         }

@@ -28,6 +28,9 @@ public struct Resource: Sendable {
     var needsHashSuffix = false
     /// How a generated object meets an existing one of the same identity.
     var behavior: GeneratorBehavior = .create
+    /// The behavior a generator was given, as kustomize notes it on what it generates
+    /// (`unspecified` when none was); nil for objects not generated.
+    var generatorBehaviorNote: String?
     /// One step of a path into an object: a map key or a list position.
     enum PathStep: Equatable, Sendable {
         case key(String)
@@ -87,6 +90,23 @@ public struct Resource: Sendable {
 
     /// The namespace kustomize compares: `default` for an empty one, nothing for cluster-scoped kinds.
     var effectiveNamespace: String { ClusterScope.effectiveNamespace(namespace, kind: kind) }
+
+    /// The annotations kustomize keeps its notes about this object in while it builds (a JSON
+    /// patch sees them in `metadata.annotations`).
+    var bookkeepingAnnotations: [(String, String)] {
+        let prefix = "internal.config.kubernetes.io/"
+        var out: [(String, String)] = []
+        if let generatorBehaviorNote { out.append((prefix + "generatorBehavior", generatorBehaviorNote)) }
+        if needsHashSuffix { out.append((prefix + "needsHashSuffix", "enabled")) }
+        if !prefixes.isEmpty { out.append((prefix + "prefixes", prefixes.joined(separator: ","))) }
+        if !previousIDs.isEmpty {
+            out.append((prefix + "previousKinds", previousIDs.map(\.kind).joined(separator: ",")))
+            out.append((prefix + "previousNames", previousIDs.map(\.name).joined(separator: ",")))
+            out.append((prefix + "previousNamespaces", previousIDs.map(\.namespace).joined(separator: ",")))
+        }
+        if !suffixes.isEmpty { out.append((prefix + "suffixes", suffixes.joined(separator: ","))) }
+        return out
+    }
 
     /// Records the current name and namespace as a previous identity, as kustomize does before
     /// a transformer changes them.

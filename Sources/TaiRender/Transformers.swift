@@ -98,11 +98,14 @@ enum Transformers {
             {
                 continue
             }
-            resources[i].storePreviousID()
-            resources[i].prefixes.append(prefix)
-            resources[i].suffixes.append(suffix)
-            guard case .string(let name)? = resources[i].object[path: ["metadata", "name"]] else { continue }
-            resources[i].object.set(path: ["metadata", "name"], to: .string(prefix + name + suffix))
+            // The prefix and the suffix are two transformers in kustomize: each records the name
+            // it changes and its own affix.
+            for (affix, isPrefix) in [(prefix, true), (suffix, false)] where !affix.isEmpty {
+                resources[i].storePreviousID()
+                if isPrefix { resources[i].prefixes.append(affix) } else { resources[i].suffixes.append(affix) }
+                guard case .string(let name)? = resources[i].object[path: ["metadata", "name"]] else { continue }
+                resources[i].object.set(path: ["metadata", "name"], to: .string(isPrefix ? affix + name : name + affix))
+            }
         }
         try checkUniqueIDs(resources, file: file, after: "namePrefix/nameSuffix")
     }
