@@ -20,7 +20,9 @@ public struct Kustomizer: Sendable {
     public func build(_ directory: String) throws(RenderError) -> [Resource] {
         let root = Path.normalize(directory)
         let top = try topKustomization(root)
-        let context = BuildContext(shared: SharedValues(), root: root, originAnnotations: top?.originAnnotations ?? false)
+        let context = BuildContext(
+            shared: SharedValues(), root: root, originAnnotations: top?.originAnnotations ?? false,
+            tracksOrigin: top.map { $0.originAnnotations || $0.managedByLabel } ?? false)
         var resources: [Resource] = []
         try accumulateTarget(root, stack: [], into: &resources, asComponent: false, context: context, parsed: top)
         addHashSuffixes(&resources)
@@ -52,6 +54,21 @@ public struct Kustomizer: Sendable {
         /// The top directory: origin annotations are written relative to it.
         let root: String
         let originAnnotations: Bool
+        /// Whether the top kustomization has any `buildMetadata`: kustomize then notes on every
+        /// object each transformer that ran (removing the notes at the end unless asked to keep
+        /// them), and writing a note writes the object's annotations as strings of their text.
+        let tracksOrigin: Bool
+
+        /// After a transformer ran: with origins tracked, every object's annotations are strings now.
+        func noteTransformation(_ resources: inout [Resource]) {
+            guard tracksOrigin else { return }
+            for i in resources.indices where !resources[i].annotationTexts.isEmpty || resources[i].object[path: Annotations.path] != nil {
+                Annotations.set(
+                    Annotations.stringMap(of: resources[i].object, texts: resources[i].annotationTexts, keepOrigin: true),
+                    on: &resources[i].object)
+                resources[i].annotationTexts.removeAll()
+            }
+        }
 
         /// kustomize's `config.kubernetes.io/origin` for an object read from `file`.
         func mark(_ resources: inout [Resource], from file: String) {

@@ -9,15 +9,20 @@ enum Transformers {
     ) throws(RenderError) {
         let shared = context.shared
         let patcher = Patcher(fileSystem: fileSystem, kustomization: k, context: context)
-        for spec in k.patches where spec.kind == .strategicMerge { try patcher.apply(spec, to: &resources) }
-        for spec in k.patches where spec.kind == .any { try patcher.apply(spec, to: &resources) }
+        /// Runs one of kustomize's transformers (each patch, label set, … is one).
+        func run(_ transformer: (inout [Resource]) throws(RenderError) -> Void) throws(RenderError) {
+            try transformer(&resources)
+            context.noteTransformation(&resources)
+        }
+        for spec in k.patches where spec.kind == .strategicMerge { try run { r throws(RenderError) in try patcher.apply(spec, to: &r) } }
+        for spec in k.patches where spec.kind == .any { try run { r throws(RenderError) in try patcher.apply(spec, to: &r) } }
         if let namespace = k.namespace, !namespace.isEmpty {
-            try setNamespace(namespace, in: &resources, file: k.file)
+            try run { r throws(RenderError) in try setNamespace(namespace, in: &r, file: k.file) }
         }
         let prefix = k.namePrefix ?? ""
         let suffix = k.nameSuffix ?? ""
         if !prefix.isEmpty || !suffix.isEmpty {
-            try addNameAffixes(prefix: prefix, suffix: suffix, to: &resources, file: k.file)
+            try run { r throws(RenderError) in try addNameAffixes(prefix: prefix, suffix: suffix, to: &r, file: k.file) }
         }
         for (i, set) in k.labels.enumerated() where !set.pairs.isEmpty {
             let specs: [FieldSpec]
@@ -32,27 +37,28 @@ enum Transformers {
             } catch {
                 throw RenderError(path: k.file, field: "labels[\(i)].fields", message: error.message)
             }
-            try setEntries(set.pairs, specs: specs, in: &resources, file: k.file, field: "labels[\(i)]", shared: shared)
+            try run { r throws(RenderError) in try setEntries(set.pairs, specs: specs, in: &r, file: k.file, field: "labels[\(i)]", shared: shared) }
         }
         if !k.commonLabels.isEmpty {
-            try setEntries(
-                k.commonLabels, specs: BuiltinFieldSpecs.commonLabels, in: &resources, file: k.file, field: "commonLabels",
-                shared: shared)
+            try run { r throws(RenderError) in
+                try setEntries(k.commonLabels, specs: BuiltinFieldSpecs.commonLabels, in: &r, file: k.file, field: "commonLabels", shared: shared)
+            }
         }
         if !k.commonAnnotations.isEmpty {
-            try setEntries(
-                k.commonAnnotations, specs: BuiltinFieldSpecs.commonAnnotations, in: &resources, file: k.file,
-                field: "commonAnnotations", shared: shared)
+            try run { r throws(RenderError) in
+                try setEntries(
+                    k.commonAnnotations, specs: BuiltinFieldSpecs.commonAnnotations, in: &r, file: k.file, field: "commonAnnotations", shared: shared)
+            }
         }
-        for spec in k.patches where spec.kind == .json6902 { try patcher.apply(spec, to: &resources) }
+        for spec in k.patches where spec.kind == .json6902 { try run { r throws(RenderError) in try patcher.apply(spec, to: &r) } }
         for (i, replica) in k.replicas.enumerated() {
-            try setReplicas(replica, in: &resources, file: k.file, field: "replicas[\(i)]")
+            try run { r throws(RenderError) in try setReplicas(replica, in: &r, file: k.file, field: "replicas[\(i)]") }
         }
         for (i, image) in k.images.enumerated() {
-            try ImageUpdater(image, file: k.file, field: "images[\(i)]").apply(to: &resources)
+            try run { r throws(RenderError) in try ImageUpdater(image, file: k.file, field: "images[\(i)]").apply(to: &r) }
         }
         for replacement in try loadReplacements(k, fileSystem: fileSystem) {
-            try Replacer.apply(replacement, to: &resources, file: k.file)
+            try run { r throws(RenderError) in try Replacer.apply(replacement, to: &r, file: k.file) }
         }
     }
 
@@ -240,9 +246,14 @@ enum Transformers {
 struct ImageUpdater {
     let override: ImageOverride
     let pattern: NSRegularExpression?
+    /// The kustomization file and its `images[i]` field, for errors.
+    let file: String
+    let field: String
 
     init(_ override: ImageOverride, file: String, field: String) throws(RenderError) {
         self.override = override
+        self.file = file
+        self.field = field
         do {
             pattern = try NSRegularExpression(pattern: "^" + override.name + "(:[a-zA-Z0-9_.{}-]*)?(@sha256:[a-zA-Z0-9_.{}-]*)?$")
         } catch {
@@ -253,13 +264,21 @@ struct ImageUpdater {
     func apply(to resources: inout [Resource]) throws(RenderError) {
         for i in resources.indices {
             var object = resources[i].object
-            updateContainersAnywhere(&object)
+            do {
+                try updateContainersAnywhere(&object)
+            } catch {
+                throw RenderError(
+                    path: file, field: field,
+                    message: "\(resources[i].identity): a container's image is a \(error.found), not a string (kustomize: wrong node kind: expected ScalarNode)")
+            }
             resources[i].object = object
         }
     }
 
+    private struct NotAScalar: Error { var found: String }
+
     /// kustomize's legacy walk: every `containers` and `initContainers` list anywhere in the object.
-    private func updateContainersAnywhere(_ node: inout Value) {
+    private func updateContainersAnywhere(_ node: inout Value) throws(NotAScalar) {
         switch node {
         case .map(var map):
             node = .null
@@ -268,8 +287,10 @@ struct ImageUpdater {
                 if key == "containers" || key == "initContainers" {
                     if case .list(var containers) = map.values[index] {
                         for c in containers.indices {
-                            if case .string(let image)? = containers[c]["image"] {
-                                containers[c]["image"] = .string(updated(image))
+                            switch containers[c]["image"] {
+                            case .string(let image)?: containers[c]["image"] = .string(updated(image))
+                            case let other? where other.scalarText == nil: throw NotAScalar(found: other.typeName)
+                            default: break
                             }
                         }
                         map.values[index] = .list(containers)
@@ -277,15 +298,15 @@ struct ImageUpdater {
                 } else {
                     var child = map.values[index]
                     map.values[index] = .null
-                    updateContainersAnywhere(&child)
-                    map.values[index] = child
+                    defer { map.values[index] = child }
+                    try updateContainersAnywhere(&child)
                 }
             }
             node = .map(map)
         case .list(var items):
             node = .null
-            for i in items.indices { updateContainersAnywhere(&items[i]) }
-            node = .list(items)
+            defer { node = .list(items) }
+            for i in items.indices { try updateContainersAnywhere(&items[i]) }
         default:
             return
         }

@@ -107,9 +107,63 @@ struct JSONTests {
         #expect(JSON.serializeGoStyle(value) == #"{"B":1,"a":{"y":null,"z":true},"b":"\u003ca\u0026b\u003e","é":1.5}"#)
     }
 
-    @Test("large integers beyond Int64 read as doubles")
+    @Test("integers up to 2^64 stay exact; beyond that they read as doubles")
     func largeNumbers() throws {
         #expect(try JSON.parse("123456789012345678901234") == .double(123456789012345678901234.0))
         #expect(try JSON.parse("-9223372036854775808") == .int(Int.min))
+        #expect(try JSON.parse("12345678901234567890") == .uint(12_345_678_901_234_567_890))
+        #expect(JSON.serialize(.uint(UInt.max)) == "18446744073709551615")
+    }
+}
+
+/// JSON 6902 as kustomize v5.5 and kube-apiserver apply it (evanphx/json-patch), where it
+/// differs from a strict reading of RFC 6902.
+@Suite("JSON patch")
+struct JSONPatchTests {
+    let deployment: Value = ["spec": ["template": ["spec": ["containers": [["name": "a"], ["name": "b"]]]]], "metadata": ["name": "web"]]
+
+    func apply(_ operations: [Value], to document: Value? = nil) throws -> Value {
+        try JSONPatch(.list(operations)).apply(to: document ?? deployment)
+    }
+
+    @Test("replace sets a missing key when its parent exists, and fails when the parent is missing")
+    func replaceMissing() throws {
+        let patched = try apply([["op": "replace", "path": "/spec/replicas", "value": 3]])
+        #expect(patched[path: ["spec", "replicas"]] == 3)
+        #expect(throws: JSONPatch.Failure.self) { try apply([["op": "replace", "path": "/spec/strategy/type", "value": "x"]]) }
+    }
+
+    @Test("add never creates a missing parent")
+    func addMissingParent() throws {
+        #expect(throws: JSONPatch.Failure.self) { try apply([["op": "add", "path": "/metadata/annotations/x", "value": "y"]]) }
+        #expect(throws: JSONPatch.Failure.self) { try apply([["op": "add", "path": "", "value": "y"]]) }
+    }
+
+    @Test("negative indices count from the end; add at -1 appends, an index past the end fails")
+    func negativeIndices() throws {
+        let added = try apply([["op": "add", "path": "/spec/template/spec/containers/-1", "value": ["name": "z"]]])
+        #expect(added[path: ["spec", "template", "spec", "containers"]]?.listValue?.last == ["name": "z"])
+        let replaced = try apply([["op": "replace", "path": "/spec/template/spec/containers/-1/name", "value": "last"]])
+        #expect(replaced[path: ["spec", "template", "spec", "containers"]]?.listValue?.last == ["name": "last"])
+        let removed = try apply([["op": "remove", "path": "/spec/template/spec/containers/-2"]])
+        #expect(removed[path: ["spec", "template", "spec", "containers"]] == [["name": "b"]])
+        #expect(throws: JSONPatch.Failure.self) { try apply([["op": "add", "path": "/spec/template/spec/containers/3", "value": 1]]) }
+        #expect(throws: JSONPatch.Failure.self) { try apply([["op": "remove", "path": "/spec/template/spec/containers/-"]]) }
+    }
+
+    @Test("copy from a missing key copies null; test compares a missing key as null")
+    func missingKeysReadAsNull() throws {
+        let copied = try apply([["op": "copy", "from": "/spec/replicas", "path": "/spec/x"]])
+        #expect(copied[path: ["spec", "x"]] == .null)
+        _ = try apply([["op": "test", "path": "/spec/replicas", "value": .null]])
+        #expect(throws: JSONPatch.Failure.self) { try apply([["op": "test", "path": "/spec/replicas", "value": 1]]) }
+        #expect(throws: JSONPatch.Failure.self) { try apply([["op": "copy", "from": "/spec/a/b", "path": "/spec/x"]]) }
+        #expect(throws: JSONPatch.Failure.self) { try apply([["op": "move", "from": "/spec/replicas", "path": "/spec/x"]]) }
+    }
+
+    @Test("test compares numbers by value; the empty path replaces the whole document")
+    func wholeDocument() throws {
+        _ = try apply([["op": "test", "path": "/n", "value": 1.0]], to: ["n": 1])
+        #expect(try apply([["op": "replace", "path": "", "value": ["kind": "ConfigMap"]]]) == ["kind": "ConfigMap"])
     }
 }

@@ -45,6 +45,7 @@ struct DifferentialTests {
                 failures.append("seed \(seed): kubectl failed (\(reference.stderr.prefix(200))) where tai-gitops rendered (tree kept in \(dir))")
             }
         }
+        print("differential: seeds \(Self.seeds.lowerBound)–\(Self.seeds.upperBound): \(compared) rendered identically, \(bothFailed) refused by both, \(failures.count) differ")
         #expect(failures.isEmpty, "\(failures.count) of \(Self.seeds.count) seeds differ:\n\(failures.joined(separator: "\n"))")
         #expect(compared > bothFailed, "most trees should render: \(compared) rendered, \(bothFailed) failed in both tools")
         if failures.isEmpty { work.remove() }
@@ -71,6 +72,52 @@ struct TreeGenerator {
     static let labelValues = ["a", "b", "true", "1", "v2", "yes", "prod", "x-y", "on", "007"]
     static let images = ["nginx", "redis", "busybox", "ghcr.io/acme/app", "registry.local:5000/team/svc"]
 
+    /// Nulls as people write them (after a key): `null`, `~`, or nothing at all.
+    static let nulls = [" null", " ~", ""]
+    /// Numbers kustomize prints its own way.
+    static let numbers = [
+        "1.0", "1e3", "2.50", "1.5e-7", "0.000001", "1e21", "1e20", "9007199254740993", "12345678901234567890",
+        "-0.0", "0x1F", "0o17", "1_000", "+1", ".5", "100.0", "3.14159", "-1.5e-10", "null", "~", "",
+    ]
+
+    /// Annotations (numbers, booleans, nulls, empty values, kustomize's own keys) and local-config marks.
+    mutating func metadataExtras() -> String {
+        guard random.chance(25) else { return "" }
+        var m = "  annotations:\n"
+        var used = Set<String>()
+        for _ in 0..<random.int(1...3) {
+            let key = random.pick([
+                "note", "port", "ratio", "flag", "empty", "config.kubernetes.io/index", "internal.config.kubernetes.io/path",
+                "kustomize.config.k8s.io/id",
+            ])
+            guard used.insert(key).inserted else { continue }
+            m += "    \(key):\(random.pick([" 8080", " 1.50", " true", " null", "", " ~", " \"x\"", " 1e3"]))\n"
+        }
+        if random.chance(20) { m += "    config.kubernetes.io/local-config: \(random.pick(["\"true\"", "\"false\"", "\"yes\""]))\n" }
+        return m
+    }
+
+    /// One JSON 6902 operation on a field a base may or may not have.
+    mutating func jsonPatchOperation() -> String {
+        let path = random.pick([
+            "/spec/replicas", "/metadata/annotations/added", "/metadata/annotations", "/metadata/labels/added",
+            "/spec/strategy/type", "/spec/template/spec/containers/0/resources/limits/cpu", "/spec/template/spec/containers/-1/image",
+            "/spec/template/spec/containers/-", "/spec/template/spec/containers/5", "/spec/size", "/spec/f0", "/spec/nested/deep",
+            "/spec/items/0/name", "/data/key", "/data/new~1key", "/metadata/annotations/config.kubernetes.io~1local-config",
+        ])
+        let op = random.pick(["add", "add", "replace", "replace", "remove", "copy", "move", "test"])
+        var text = "    - op: \(op)\n      path: \(path)\n"
+        switch op {
+        case "copy", "move":
+            text += "      from: \(random.pick(["/metadata/annotations", "/metadata/name", "/spec/replicas", "/spec/size", "/data/key"]))\n"
+        case "remove":
+            break
+        default:
+            text += "      value: \(random.pick(["3", "1.0", "\"x\"", "null", "9007199254740993", "{a: 1}", "[1, 2.5]", "true", "\"true\"", "yes"]))\n"
+        }
+        return text
+    }
+
     mutating func name() -> String { random.pick(Self.words) + (random.chance(30) ? "-\(random.int(1...9))" : "") }
 
     mutating func container(_ n: String, image: String) -> String {
@@ -82,6 +129,8 @@ struct TreeGenerator {
         if random.chance(50) {
             c += "        ports:\n        - containerPort: \(random.pick([80, 8080, 9090]))\n          name: http\n"
         }
+        if random.chance(20) { c += "        args:\(random.pick(Self.nulls))\n" }
+        if random.chance(20) { c += "        resources:\n          limits:\n            cpu: \(random.pick(["0.5", "1", "1.0", "250m"]))\n" }
         if random.chance(40) {
             c += "        envFrom:\n        - configMapRef:\n            name: \(random.pick(Self.words))-config\n"
         }
@@ -92,9 +141,15 @@ struct TreeGenerator {
         let group = kind == "Job" ? "batch/v1" : "apps/v1"
         var y = "apiVersion: \(group)\nkind: \(kind)\nmetadata:\n  name: \(n)\n"
         if random.chance(50) { y += "  labels:\n    app: \(n)\n" }
+        y += metadataExtras()
         y += "spec:\n"
         if kind != "Job" {
-            if random.chance(70) { y += "  replicas: \(random.int(1...5))\n" }
+            if random.chance(70) {
+                y += "  replicas: \(random.int(1...5))\n"
+            } else if random.chance(30) {
+                y += "  replicas:\(random.pick(Self.nulls))\n"
+            }
+            if random.chance(15) { y += "  strategy:\(random.pick(Self.nulls))\n" }
             y += "  selector:\n    matchLabels:\n      app: \(n)\n"
         }
         if kind == "StatefulSet" { y += "  serviceName: \(n)\n" }
@@ -115,7 +170,10 @@ struct TreeGenerator {
         var docs: [String] = []
         var used = Set<String>()
         for _ in 0..<random.int(1...6) {
-            let kind = random.pick(["Deployment", "Deployment", "StatefulSet", "Service", "ConfigMap", "ServiceAccount", "Widget", "Job", "Role", "RoleBinding"])
+            let kind = random.pick([
+                "Deployment", "Deployment", "StatefulSet", "Service", "ConfigMap", "ServiceAccount", "Widget", "Job", "Role", "RoleBinding",
+                "Endpoints", "PriorityClass", "Ingress", "ValidatingWebhookConfiguration", "LimitRange",
+            ])
             var n = name()
             if kind == "ConfigMap" { n = random.pick(Self.words) + "-config" }
             if kind == "ServiceAccount" { n = random.pick(Self.words) }
@@ -124,11 +182,28 @@ struct TreeGenerator {
             case "Service":
                 docs.append("apiVersion: v1\nkind: Service\nmetadata:\n  name: \(n)\nspec:\n  selector:\n    app: \(n)\n  ports:\n  - port: 80\n    targetPort: http\n")
             case "ConfigMap":
-                docs.append("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: \(n)\ndata:\n  key: \"\(random.pick(Self.labelValues))\"\n")
+                docs.append("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: \(n)\n\(metadataExtras())data:\n  key: \"\(random.pick(Self.labelValues))\"\n")
             case "ServiceAccount":
                 docs.append("apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: \(n)\n")
             case "Widget":
-                docs.append("apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: \(n)\nspec:\n  size: \(random.int(1...9))\n  items:\n  - name: a\n  - name: b\n")
+                var w = "apiVersion: \(random.pick(["example.com/v1", "example.com/v2", "other.io/v1"]))\nkind: Widget\nmetadata:\n  name: \(n)\n"
+                w += metadataExtras()
+                w += "spec:\n  size: \(random.int(1...9))\n  items:\n  - name: a\n  - name: b\n"
+                for i in 0..<random.int(0...4) { w += "  f\(i): \(random.pick(Self.numbers))\n" }
+                if random.chance(40) { w += "  nested:\n    deep:\(random.pick(Self.nulls))\n    keep: 1\n" }
+                docs.append(w)
+            case "Endpoints":
+                docs.append("apiVersion: v1\nkind: Endpoints\nmetadata:\n  name: \(n)\nsubsets:\n- addresses:\n  - ip: 10.0.0.\(random.int(1...9))\n")
+            case "PriorityClass":
+                docs.append("apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata:\n  name: \(n)\nvalue: \(random.pick(["1000", "1e3", "1000000000", "0"]))\n")
+            case "Ingress":
+                docs.append(
+                    "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: \(n)\n\(metadataExtras())spec:\n  rules:\n  - host: \(n).example.com\n"
+                        + "    http:\n      paths:\n      - path: /\n        pathType: Prefix\n        backend:\n          service:\n            name: \(random.pick(Self.words))\n            port:\n              number: 80\n")
+            case "ValidatingWebhookConfiguration":
+                docs.append("apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\nmetadata:\n  name: \(n)\nwebhooks: []\n")
+            case "LimitRange":
+                docs.append("apiVersion: v1\nkind: LimitRange\nmetadata:\n  name: \(n)\nspec:\n  limits:\n  - type: Container\n    default:\n      cpu: \(random.pick(["0.5", "500m", "1", "1.0"]))\n")
             case "Role":
                 docs.append("apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: \(n)\nrules:\n- apiGroups: [\"\"]\n  resources: [configmaps]\n  verbs: [get]\n")
             case "RoleBinding":
@@ -160,6 +235,15 @@ struct TreeGenerator {
             default: k += "  digest: sha256:\(String(repeating: "ab", count: 32))\n"
             }
         }
+        if random.chance(20) {
+            switch random.int(0...2) {
+            case 0: k += "sortOptions:\n  order: fifo\n"
+            case 1: k += "sortOptions:\n  order: legacy\n"
+            default:
+                k += "sortOptions:\n  order: legacy\n  legacySortOptions:\n    orderFirst: [\(random.pick(["Widget", "Service", "Endpoints"])), ConfigMap]\n"
+                k += "    orderLast: [\(random.pick(["Deployment", "Role", "Namespace"]))]\n"
+            }
+        }
         if random.chance(30), let t = targetNames.first {
             k += "replicas:\n- name: \(t)\n  count: \(random.int(0...7))\n"
         }
@@ -181,7 +265,21 @@ struct TreeGenerator {
         }
         if random.chance(50), let t = targetNames.first {
             k += "patches:\n"
-            switch random.int(0...3) {
+            switch random.int(0...7) {
+            case 4:
+                k += "- target:\n    kind: \(random.pick(["Deployment", "StatefulSet", "Widget", "ConfigMap"]))\n  patch: |-\n"
+                for _ in 0..<random.int(1...3) { k += jsonPatchOperation() }
+            case 5:
+                k += "- patch: |-\n    apiVersion: apps/v1\n    kind: Deployment\n    metadata:\n      name: \(t)\n"
+                if random.chance(50) { k += "      annotations:\n        patched:\(random.pick([" 1.50", " null", " \"s\"", " 7"]))\n" }
+                k += "    spec:\n      minReadySeconds:\(random.pick([" 5", " null", ""]))\n      strategy:\(random.pick([" null", " {}", "\n        type: Recreate"]))\n"
+            case 6:
+                k += "- target:\n    kind: Widget\n  patch: |-\n    apiVersion: example.com/v1\n    kind: Widget\n    metadata:\n      name: any\n    spec:\n"
+                k += "      f0:\(random.pick([" null", " 2.0", " 12345678901234567890", " 1e3"]))\n      nested:\n        added:\(random.pick(Self.nulls))\n        keep: 2\n"
+            case 7:
+                k += "- target:\n    kind: Deployment\n  patch: |-\n    - op: \(random.pick(["add", "replace"]))\n"
+                k += "      path: /spec/template/spec/containers/\(random.pick(["0", "-1", "1", "-"]))/\(random.pick(["image", "resources", "args"]))\n"
+                k += "      value: \(random.pick(["x", "{limits: {cpu: 1}}", "[a, b]", "null"]))\n"
             case 0:
                 k += "- patch: |-\n    apiVersion: apps/v1\n    kind: Deployment\n    metadata:\n      name: \(t)\n    spec:\n      template:\n        spec:\n          containers:\n          - name: \(t)\n            env:\n            - name: PATCHED\n              value: \"1\"\n            - name: VAR_0\n              $patch: delete\n"
             case 1:

@@ -47,6 +47,35 @@ struct YAMLParserTests {
         #expect(v["version"] == .double(1.1))
     }
 
+    @Test("a document notes its empty values and the text of annotations that are not strings")
+    func scalarNotes() throws {
+        let text = """
+            metadata:
+              annotations:
+                port: 8080
+                ratio: 1.50
+                empty:
+                literal: null
+                quoted: "1.50"
+            spec:
+              replicas:
+              kept: null
+              list:
+              - a:
+              - ~
+            big: 12345678901234567890
+            huge: 1e400
+            """
+        let document = try #require(try YAML.parseDocuments(Array(text.utf8)).first)
+        #expect(document.annotationTexts == ["port": "8080", "ratio": "1.50", "empty": "", "literal": "null"])
+        #expect(document.emptyNulls == [
+            [.key("metadata"), .key("annotations"), .key("empty")], [.key("spec"), .key("replicas")],
+            [.key("spec"), .key("list"), .index(0), .key("a")],
+        ])
+        #expect(document.value["big"] == .uint(12_345_678_901_234_567_890))
+        #expect(document.value["huge"] == "1e400")
+    }
+
     @Test("map key order is kept")
     func keyOrder() throws {
         let v = try YAML.parse("z: 1\na: 2\nm: 3\n")
