@@ -24,6 +24,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // MARK: C libraries (system libraries from Debian, each behind a shim header)
@@ -103,12 +107,32 @@ let package = Package(
 
         .target(name: "TaiApply", dependencies: ["TaiCore", "TaiKube", "TaiDiff"], swiftSettings: swiftSettings),
 
+        // MARK: Agent: the sync loop around the pipeline (triggers, leader election, status, metrics)
+        .target(
+            name: "TaiAgent",
+            dependencies: [
+                "TaiCore", "TaiYAML", "TaiRender", "TaiSource", "TaiGit", "TaiKube", "TaiDiff", "TaiApply",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings),
+
         // MARK: Command line
         .executableTarget(
             name: "tai-gitops",
             dependencies: [
-                "TaiCore", "TaiYAML", "TaiRender", "ClusterEmulator", "TaiKube", "TaiDiff", "TaiApply", "TaiSource", "TaiGit",
+                "TaiCore", "TaiYAML", "TaiRender", "ClusterEmulator", "TaiKube", "TaiDiff", "TaiApply", "TaiSource", "TaiGit", "TaiAgent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -135,5 +159,9 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(name: "TaiProcessTests", dependencies: ["TaiProcess", "TaiTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["TaiTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TaiAgentTests",
+            dependencies: ["TaiAgent", "TaiCore", "TaiKube", "ClusterEmulator", "TaiTesting", "TaiSource", "TaiGit"],
+            swiftSettings: swiftSettings),
     ]
 )

@@ -33,6 +33,9 @@ public struct APIServer: Sendable {
     public func handle(_ request: APIRequest) -> APIResponse {
         let (verb, resource, response) = route(request)
         cluster.count(verb: verb, resource: resource, code: response.status)
+        if (200..<300).contains(response.status), ["create", "update", "patch", "apply", "delete"].contains(verb), request.query["dryRun"] == nil {
+            cluster.countWrite(by: request.fieldManager)
+        }
         return response
     }
 

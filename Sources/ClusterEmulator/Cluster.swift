@@ -31,6 +31,8 @@ public final class Cluster: Sendable {
         var nextWatcher = 1
         var nextIP = 10
         var requests: [String: Int] = [:]
+        /// Successful writes by field manager (the user agent's product for deletes).
+        var writes: [String: Int] = [:]
     }
 
     let state = NIOLockedValueBox(State())
@@ -177,6 +179,14 @@ public final class Cluster: Sendable {
         state.withLockedValue { $0.requests["\(verb)\u{0}\(resource)\u{0}\(code)", default: 0] += 1 }
     }
 
+    /// Counts a write that changed (or would have changed) the cluster, by who made it.
+    func countWrite(by manager: String) {
+        state.withLockedValue { $0.writes[manager, default: 0] += 1 }
+    }
+
+    /// Successful writes by field manager, for tests.
+    public func writes(by manager: String) -> Int { state.withLockedValue { $0.writes[manager] ?? 0 } }
+
     /// Request counts in the Prometheus text format.
     public func metricsText() -> String {
         let counts = state.withLockedValue { $0.requests }
@@ -187,6 +197,11 @@ public final class Cluster: Sendable {
         for (key, value) in counts.sorted(by: { $0.key < $1.key }) {
             let parts = key.split(separator: "\u{0}", omittingEmptySubsequences: false)
             lines.append("apiserver_request_total{verb=\"\(parts[0])\",resource=\"\(parts[1])\",code=\"\(parts[2])\"} \(value)")
+        }
+        lines.append("# HELP apiserver_writes_total Successful writes by field manager (deletes: by user agent).")
+        lines.append("# TYPE apiserver_writes_total counter")
+        for (manager, value) in state.withLockedValue({ $0.writes }).sorted(by: { $0.key < $1.key }) {
+            lines.append("apiserver_writes_total{field_manager=\"\(manager)\"} \(value)")
         }
         let objects = state.withLockedValue { $0.objects.values.reduce(0) { $0 + $1.count } }
         lines.append("# HELP apiserver_storage_objects Objects stored.")

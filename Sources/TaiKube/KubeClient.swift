@@ -17,6 +17,9 @@ public struct KubeClientSettings: Sendable {
     public var maxParallel: Int
     public var userAgent: String
     public var requestTimeout: Duration
+    /// Told of every answer (retries included): the method and the HTTP status, 0 when no answer
+    /// came (for metrics of API requests by verb and code).
+    public var onResponse: (@Sendable (_ method: String, _ status: Int) -> Void)?
 
     public init(
         qps: Double = 1000, burst: Int = 2000, maxRetries: Int = 8, baseDelay: Duration = .milliseconds(100),
@@ -124,6 +127,12 @@ public final class KubeClient: Sendable {
                 result = .success(try await client.execute(HTTPRequest(method: method, url: url, headers: headers, body: body)))
             } catch {
                 result = .failure(error)
+            }
+            if let onResponse = settings.onResponse {
+                switch result {
+                case .success(let response): onResponse(method.rawValue, response.status)
+                case .failure: onResponse(method.rawValue, 0)
+                }
             }
             switch result {
             case .success(let response):
@@ -473,7 +482,15 @@ extension KubeClient {
                         }
                         return true
                     }
-                    let response = try client.executeBlocking(request)
+                    // The request blocks until the watch ends: on a thread of its own, never on the
+                    // cooperative pool (a few watches would otherwise hold every one of its threads).
+                    let response: HTTPResponse = try await withCheckedThrowingContinuation { continuation in
+                        let thread = Thread {
+                            do { continuation.resume(returning: try client.executeBlocking(request)) } catch { continuation.resume(throwing: error) }
+                        }
+                        thread.stackSize = 1 << 20
+                        thread.start()
+                    }
                     if !(200..<300).contains(response.status) {
                         continuation.finish(throwing: KubeError.from(response, request: "GET \(path) (watch)"))
                     } else {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TaiCore
+import TaiAgent
 import TaiDiff
 import TaiKube
 import TaiRender
@@ -95,14 +96,6 @@ struct EnvironmentTarget {
         guard let settings, let settingsFile else { return [] }
         do { return try IgnoreRule.parse(settings, file: settingsFile) } catch { throw CLIError(message: "\(error)") }
     }
-
-    /// Where the environment's inventory lives: its Namespace object, else the namespace most objects use.
-    func inventoryNamespace(_ objects: [Value], fallback: String) -> String {
-        if let ns = objects.first(where: { $0["kind"] == "Namespace" && $0["apiVersion"] == "v1" })?[path: ["metadata", "name"]]?.stringValue { return ns }
-        var counts: [String: Int] = [:]
-        for object in objects { if let ns = object[path: ["metadata", "namespace"]]?.stringValue { counts[ns, default: 0] += 1 } }
-        return counts.max { $0.value < $1.value }?.key ?? fallback
-    }
 }
 
 /// What diff and apply are pointed at: an environment of a repository, and a cluster.
@@ -152,12 +145,9 @@ struct PreparedEnvironment {
             throw error
         }
         await discovery.value
-        let inventory = Inventory(environment: target.name, namespace: target.inventoryNamespace(objects, fallback: config.namespace))
-        // Labelled here, while nothing else holds the objects: in place, not copied.
-        var members = objects
+        let rendered = RenderedEnvironment.labelled(name: target.name, objects: objects, fallbackNamespace: config.namespace)
         objects = []
-        for index in members.indices { inventory.label(&members[index]) }
-        return PreparedEnvironment(target: target, objects: members, rules: rules, client: client, inventory: inventory)
+        return PreparedEnvironment(target: target, objects: rendered.objects, rules: rules, client: client, inventory: rendered.inventory)
     }
 }
 

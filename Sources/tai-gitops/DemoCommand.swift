@@ -1,6 +1,7 @@
 import ArgumentParser
 import ClusterEmulator
 import Foundation
+import TaiAgent
 import TaiApply
 import TaiCore
 import TaiDiff
@@ -112,7 +113,7 @@ struct DemoCommand: AsyncParsableCommand {
         let target = try EnvironmentTarget(environment, repo: repo)
         let objects = try target.render()
         let options = ApplyOptions(
-            inventory: Inventory(environment: target.name, namespace: target.inventoryNamespace(objects, fallback: "default")),
+            inventory: Inventory(environment: target.name, namespace: RenderedEnvironment.inventoryNamespace(objects, fallback: "default")),
             prune: true, wait: true, timeout: .seconds(60), forceConflicts: force, ignore: try target.ignoreRules())
         return try await Applier(client: client).apply(objects, options: options) { result in
             guard result.action != .unchanged || result.health != nil else { return }
@@ -124,7 +125,7 @@ struct DemoCommand: AsyncParsableCommand {
         let target = try EnvironmentTarget(environment, repo: repo)
         let objects = try target.render()
         return try await Differ(client: client).diff(
-            objects, options: DiffOptions(ignore: try target.ignoreRules(), inventory: Inventory(environment: target.name, namespace: target.inventoryNamespace(objects, fallback: "default"))))
+            objects, options: DiffOptions(ignore: try target.ignoreRules(), inventory: Inventory(environment: target.name, namespace: RenderedEnvironment.inventoryNamespace(objects, fallback: "default"))))
     }
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TaiGit
+import TaiAgent
 import TaiSource
 
 /// Where the config repository comes from: a local checkout, or a git URL fetched into the cache.
@@ -70,9 +71,9 @@ struct SourceOptions: ParsableArguments {
         return !repo.hasPrefix("/") && !repo.hasPrefix(".")
     }
 
-    /// The local directory to read: the checkout itself, or the snapshot of `revision`.
-    func resolveRepository() async throws(CLIError) -> String {
-        guard Self.isURL(repo) else { return repo }
+    /// The remote repository with its credentials and trust policy; nil for a local checkout.
+    func remoteSource() throws(CLIError) -> RemoteSource? {
+        guard Self.isURL(repo) else { return nil }
         var credentials = GitCredentials(
             username: gitUsername, sshKeyFile: gitSSHKey, sshKeyPassphrase: gitSSHKeyPassphraseEnv.flatMap { ProcessInfo.processInfo.environment[$0] },
             knownHostsFile: gitKnownHosts, allowUnknownHosts: gitAllowUnknownHost)
@@ -86,8 +87,6 @@ struct SourceOptions: ParsableArguments {
         if let gitCAFile {
             do { try Repository.trustCertificates(file: gitCAFile) } catch { throw CLIError(message: "\(error)") }
         }
-        let cache = SourceCache(root: cacheDir ?? SourceCache.defaultRoot)
-        let snapshot: Snapshot
         let policy: SignaturePolicy = switch verifySignatures {
         case .none: .none
         case .head: .head
@@ -96,7 +95,6 @@ struct SourceOptions: ParsableArguments {
         if policy != .none && allowedSigners == nil && keyring == nil {
             throw CLIError(message: "--verify-signatures \(verifySignatures.rawValue) needs --allowed-signers FILE (SSH) or --keyring FILE (OpenPGP)")
         }
-        let verifier = SignatureVerifier(allowedSigners: allowedSigners, keyring: keyring)
         var provenance: ProvenancePolicy?
         if let provenancePath {
             var merges: Set<String> = []
@@ -106,8 +104,19 @@ struct SourceOptions: ParsableArguments {
             }
             provenance = ProvenancePolicy(path: provenancePath, anchor: trustedAnchor, allowedMerges: merges, verifier: SignatureVerifier(allowedSigners: forgeSigners))
         }
+        return RemoteSource(
+            url: repo, cache: SourceCache(root: cacheDir ?? SourceCache.defaultRoot), credentials: credentials, policy: policy,
+            verifier: SignatureVerifier(allowedSigners: allowedSigners, keyring: keyring), provenance: provenance)
+    }
+
+    /// The local directory to read: the checkout itself, or the snapshot of `revision`.
+    func resolveRepository() async throws(CLIError) -> String {
+        guard let remote = try remoteSource() else { return repo }
+        let snapshot: Snapshot
         do {
-            snapshot = try await cache.snapshot(url: repo, revision: revision, credentials: credentials, policy: policy, verifier: verifier, provenance: provenance)
+            snapshot = try await remote.cache.snapshot(
+                url: remote.url, revision: revision, credentials: remote.credentials, policy: remote.policy, verifier: remote.verifier,
+                provenance: remote.provenance)
         } catch {
             throw CLIError(message: error.message)
         }

@@ -8,9 +8,9 @@ struct TaiGitops: AsyncParsableCommand {
         abstract: "Keep Kubernetes clusters equal to a git repository (kustomize layout).",
         discussion: """
             The pipeline: Source (git) → Render (kustomize) → Diff → Apply → Promote.
-            This build offers render (build), drift (diff), apply, the Kubernetes API emulator (cluster) and a demo of the whole loop (demo); promotion and the agent arrive as they work end to end.
+            This build offers render (build), drift (diff), apply, the sync loop (agent) and what it recorded (status), the Kubernetes API emulator (cluster) and a demo of the whole loop (demo); promotion arrives as it works end to end.
             """,
         version: "0.1.0",
-        subcommands: [Build.self, DiffCommand.self, ApplyCommand.self, ClusterCommand.self, DemoCommand.self]
+        subcommands: [Build.self, DiffCommand.self, ApplyCommand.self, AgentCommand.self, StatusCommand.self, ClusterCommand.self, DemoCommand.self]
     )
 }
