@@ -161,7 +161,7 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["TaiTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TaiAgentTests",
-            dependencies: ["TaiAgent", "TaiCore", "TaiKube", "ClusterEmulator", "TaiTesting", "TaiSource", "TaiGit"],
+            dependencies: ["TaiAgent", "TaiCore", "TaiProcess", "TaiTesting", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings),
     ]
 )

@@ -123,8 +123,9 @@ public final class Agent: Service, Sendable {
                 if let elector {
                     group.addTask {
                         await elector.run { leading in
+                            let was = await self.board.leading
                             await self.board.setLeading(leading)
-                            if leading { for trigger in self.triggers.values { trigger.fire(.start) } }
+                            if leading && !was { for trigger in self.triggers.values { trigger.fire(.start) } }
                         }
                     }
                 }

@@ -51,9 +51,11 @@ public final class LeaderElector: Sendable {
     /// Whether this replica holds the lease now.
     public var isLeader: Bool { state.withLock { $0.leading } }
 
-    /// Tries to acquire or renew until cancelled, calling `onChange` when leadership changes.
+    /// Tries to acquire or renew until cancelled, calling `onChange` after the first round and
+    /// whenever leadership changes.
     func run(onChange: @Sendable (Bool) async -> Void) async {
         metrics.recordLeader(false, lease: name)
+        var first = true
         while !Task.isCancelled {
             let wasLeading = isLeader
             let acquired = await tryAcquireOrRenew()
@@ -73,7 +75,11 @@ public final class LeaderElector: Sendable {
                 logger.notice(leading ? "became the leader (lease \(namespace)/\(name))" : "lost the lease \(namespace)/\(name)")
                 metrics.recordLeader(leading, lease: name)
                 await onChange(leading)
+            } else if first {
+                logger.notice("standing by: another replica holds the lease \(namespace)/\(name)")
+                await onChange(leading)
             }
+            first = false
             try? await Task.sleep(for: timing.retryPeriod)
         }
     }

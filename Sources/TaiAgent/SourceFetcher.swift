@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 public import TaiGit
 public import TaiSource
 
@@ -72,6 +73,7 @@ public actor SourceFetcher {
         let task = Task { try await Self.fetchNow(location, revision: revision) }
         inFlight[revision] = (started, task)
         fetches += 1
+        Counter(label: "tai_gitops_fetches_total").increment()
         defer { if inFlight[revision]?.started == started { inFlight[revision] = nil } }
         let result = try await task.value
         if (last[revision]?.started).map({ $0 < started }) ?? true { last[revision] = (started, result) }

@@ -22,11 +22,12 @@ public actor StatusBoard {
 
     func update(_ record: SyncRecord) {
         records[record.environment] = record
-        if record.result == .failed, let message = record.message {
-            let stamp = record.time.map(SyncRecord.timestamp) ?? ""
-            errors[record.environment, default: []].append("\(stamp) \(message)")
-            if errors[record.environment]!.count > Self.maxErrors { errors[record.environment]!.removeFirst() }
-        }
+        guard let message = record.message else { return }
+        // A failure is always noted; a warning (a fetch that fell back to the last good
+        // snapshot) once for as long as it repeats.
+        guard record.result == .failed || errors[record.environment]?.last?.hasSuffix(message) != true else { return }
+        errors[record.environment, default: []].append("\(record.time.map(SyncRecord.timestamp) ?? "") \(message)")
+        if errors[record.environment]!.count > Self.maxErrors { errors[record.environment]!.removeFirst() }
     }
 
     func setLeading(_ leading: Bool) {
