@@ -179,4 +179,27 @@ struct AgentEndToEndTests {
         let run3 = try ProcessRunner.run(TaiTesting.taiGitopsBinary, ["agent", "--config", badPolicy, "--repo", h.origin])
         #expect(run3.status == 2 && run3.stderr.contains("spec.drift.policy"), "\(run3.stderr)")
     }
+
+    @Test("the status page renders in headless Chromium without JavaScript: environments, revision, drift with attribution, not blank")
+    func statusPageInChromium() throws {
+        let chromium = ["chromium", "chromium-browser"].first { (try? ProcessRunner.run("which", [$0]))?.status == 0 }
+        let browser = try #require(chromium, "headless Chromium is needed (scripts/bootstrap.sh installs Debian's chromium)")
+        let h = try AgentHarness()
+        let agent = try h.agent(name: "page", policy: "report")
+        try agent.waitReady()
+        _ = try h.emulator.ok(["scale", "deployment", "web", "-n", "agent-demo", "--replicas=3"])
+        try waitUntil(timeout: 3, "the drift reported") { try agent.record()?["result"] == "Drifted" }
+        let screenshot = h.dir.path + "/status.png"
+        let common = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-javascript", "--no-first-run", "--user-data-dir=" + h.dir.path + "/chromium"]
+        let dom = try ProcessRunner.run(browser, common + ["--dump-dom", agent.base + "/"])
+        #expect(dom.status == 0, "\(dom.stderr.suffix(500))")
+        #expect(dom.stdout.contains("demo") && dom.stdout.contains("Drifted") && dom.stdout.contains("spec.replicas: 3 → 2"), "\(dom.stdout.prefix(2000))")
+        #expect(dom.stdout.contains("http-equiv=\"refresh\""))
+        let shot = try ProcessRunner.run(browser, common + ["--screenshot=" + screenshot, "--window-size=1200,800", "--hide-scrollbars", agent.base + "/"])
+        #expect(shot.status == 0, "\(shot.stderr.suffix(500))")
+        let stats = try JSON.parse(try ProcessRunner.check("python3", [TaiTesting.repositoryRoot + "/scripts/png-stats.py", screenshot]))
+        #expect(stats["width"] == 1200 && stats["height"] == 800, "\(stats)")
+        #expect((stats["colors"]?.intValue ?? 0) > 20, "a page of text and badges has many colours: \(stats)")
+        #expect((stats["inked"]?.numberValue ?? 0) > 0.02, "more than a blank page: \(stats)")
+    }
 }
