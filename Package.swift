@@ -127,8 +127,9 @@ let package = Package(
         .executableTarget(
             name: "tai-gitops",
             dependencies: [
-                "TaiCore", "TaiYAML", "TaiRender", "ClusterEmulator", "TaiKube", "TaiDiff", "TaiApply", "TaiSource", "TaiGit", "TaiAgent",
+                "TaiCore", "TaiYAML", "TaiRender", "ClusterEmulator", "TaiKube", "TaiDiff", "TaiApply", "TaiSource", "TaiGit", "TaiAgent", "TaiHTTP", "TaiProcess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

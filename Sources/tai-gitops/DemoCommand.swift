@@ -95,6 +95,9 @@ struct DemoCommand: AsyncParsableCommand {
         let clean = try await diff("prod", client: client)
         out.line(ReportRenderer.text(clean, environment: "prod", color: out.color), indent: false)
 
+        out.step("tai-gitops agent — the loop: a git server on loopback, a signed push webhook, a manual edit healed")
+        let loop = try await agentLoop(api: api, client: client, out: out)
+
         let elapsed = ContinuousClock.now - start
         let workerResource = try await client.resource(apiVersion: "apps/v1", kind: "Deployment")
         let workers = try await client.get(workerResource, namespace: "tai-prod", name: "tai-worker")?[path: ["spec", "replicas"]]?.intValue ?? 0
@@ -104,6 +107,7 @@ struct DemoCommand: AsyncParsableCommand {
         out.line("  a plain apply restored the deleted Service and refused to overwrite \(refused.count(.failed)) fields other managers own")
         out.line("  apply --force-conflicts healed the rest (\(heal.writes) writes); diff is clean again: \(clean.hasDrift ? "no" : "yes")")
         out.line("  KEDA's replica count survived every apply: tai-worker has \(workers) replicas")
+        out.line("  the agent applied a pushed commit \(String(format: "%.2f", loop.webhookToApplied)) s after its webhook and healed a manual scale in \(String(format: "%.2f", loop.editToHealed)) s")
         out.line("  \(api.cluster.requestCount()) API requests, \(String(format: "%.1f", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)) s")
         await server.stop()
         if clean.hasDrift { throw ExitCode(1) }
