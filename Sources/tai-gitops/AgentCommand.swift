@@ -39,7 +39,7 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(name: .customLong("webhook-secret-file"), help: "A file holding the push webhook's shared secret.")
     var webhookSecretFile: String?
 
-    @Option(name: .customLong("webhook-secret-env"), help: "An environment variable holding the push webhook's shared secret.")
+    @Option(name: .customLong("webhook-secret-env"), help: "An environment variable holding the push webhook's shared secret (unset: webhooks off).")
     var webhookSecretEnv: String?
 
     @Option(name: .customLong("field-manager"), help: "The field manager the agent applies as.")
@@ -185,8 +185,12 @@ struct AgentCommand: AsyncParsableCommand {
             guard let data = FileManager.default.contents(atPath: file) else { throw CLIError(message: "--webhook-secret-file \(file) cannot be read") }
             configuration.webhookSecret = Array(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).utf8)
         } else if let name = webhookSecretEnv {
-            guard let value = env[name], !value.isEmpty else { throw CLIError(message: "--webhook-secret-env: $\(name) is not set") }
-            configuration.webhookSecret = Array(value.utf8)
+            // In a pod the Secret is optional: without it the agent polls and heals, webhooks off.
+            if let value = env[name], !value.isEmpty {
+                configuration.webhookSecret = Array(value.utf8)
+            } else {
+                FileHandle.standardError.write(Data("note: --webhook-secret-env: $\(name) is not set; /webhook is off (syncs run on the interval and on cluster changes)\n".utf8))
+            }
         }
         if leaderElect ?? inPod, let client = clients.values.first ?? byContext.values.first {
             let podNamespace = (try? String(contentsOfFile: "/var/run/secrets/kubernetes.io/serviceaccount/namespace", encoding: .utf8))?
