@@ -111,7 +111,7 @@ let package = Package(
         .target(
             name: "TaiAgent",
             dependencies: [
-                "TaiCore", "TaiYAML", "TaiRender", "TaiSource", "TaiGit", "TaiKube", "TaiDiff", "TaiApply",
+                "TaiCore", "TaiYAML", "TaiRender", "TaiSource", "TaiGit", "TaiKube", "TaiDiff", "TaiApply", "TaiProcess",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -10,3 +10,6 @@
 extern int posix_spawn_file_actions_addchdir_np(posix_spawn_file_actions_t *__restrict actions, const char *__restrict path);
 extern int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions, int from);
 extern int pipe2(int pipefd[2], int flags);
+
+// Process-wide memory: glibc keeps freed heap in its arenas; a long-running agent hands it back.
+#include <malloc.h>

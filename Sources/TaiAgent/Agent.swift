@@ -5,6 +5,7 @@ public import ServiceLifecycle
 import Synchronization
 import TaiCore
 import TaiDiff
+import TaiProcess
 public import TaiKube
 
 /// How an agent runs: what it syncs, where from, into which clusters, and how it is reached.
@@ -185,6 +186,7 @@ public final class Agent: Service, Sendable {
             }
             await board.update(record)
             await publish(record, previous: previous, client: client, settings: settings)
+            Self.returnFreedMemory()
             if record.result != .pending || record.interrupted == nil { previous = record }
             if isStopping { break }
 
@@ -216,6 +218,10 @@ public final class Agent: Service, Sendable {
         let ms = Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
         return .milliseconds(Int64(ms * (1 + Double.random(in: 0...max(fraction, 0)))))
     }
+
+    /// Hands the heap a sync freed back to the system: glibc keeps freed memory in its arenas,
+    /// so an idle agent would otherwise stay at the size of its largest sync.
+    static func returnFreedMemory() { ProcessMemory.returnFreedMemory() }
 
     // MARK: Status in the cluster and Events
 

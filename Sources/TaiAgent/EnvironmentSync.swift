@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Logging
 import TaiApply
 import TaiCore
@@ -15,6 +16,13 @@ public struct EnvironmentSync: Sendable {
     public let fieldManager: String
     let metrics: AgentMetrics
     let logger: Logger
+    /// The last render, by snapshot: a snapshot of a commit never changes, so a sync of the same
+    /// commit (the interval, a cluster change) diffs without rendering again.
+    private let lastRender = RenderCache()
+
+    private final class RenderCache: Sendable {
+        let entry = Mutex<(key: String, rendered: RenderedEnvironment)?>(nil)
+    }
 
     init(settings: SyncSettings, fetcher: SourceFetcher, client: KubeClient, fieldManager: String, metrics: AgentMetrics, logger: Logger) {
         self.settings = settings
@@ -69,11 +77,18 @@ public struct EnvironmentSync: Sendable {
 
         // Render.
         let rendered: RenderedEnvironment
-        do {
-            rendered = try RenderedEnvironment.render(
-                name: settings.name, directory: fetched.directory + "/" + settings.path, fallbackNamespace: client.config.namespace)
-        } catch {
-            return failed(&record, step: "render", error: "\(error)", log: log)
+        let directory = fetched.directory + "/" + settings.path
+        // Snapshots are immutable; a local checkout may change under the same HEAD.
+        let cacheKey: String? = fetcher.location.isSnapshot ? directory : nil
+        if let cacheKey, let cached = lastRender.entry.withLock({ $0?.key == cacheKey ? $0?.rendered : nil }) {
+            rendered = cached
+        } else {
+            do {
+                rendered = try RenderedEnvironment.render(name: settings.name, directory: directory, fallbackNamespace: client.config.namespace)
+            } catch {
+                return failed(&record, step: "render", error: "\(error)", log: log)
+            }
+            if let cacheKey { lastRender.entry.withLock { $0 = (cacheKey, rendered) } }
         }
         record.inventoryNamespace = rendered.inventory.namespace
         record.watchSelector = "\(Inventory.partOfLabel)=\(rendered.inventory.id)"

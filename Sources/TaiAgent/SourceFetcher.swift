@@ -10,6 +10,12 @@ public enum SourceLocation: Sendable {
     /// A git URL, fetched with libgit2 into the cache; each revision is an immutable snapshot.
     case remote(RemoteSource)
 
+    /// Whether revisions come as immutable snapshots (a remote), rather than a checkout that may change.
+    public var isSnapshot: Bool {
+        if case .remote = self { return true }
+        return false
+    }
+
     /// The URL or directory, for matching webhooks and for messages.
     public var address: String {
         switch self {

@@ -197,43 +197,19 @@ public struct JSONPatch: Sendable {
         }
     }
 
+    /// `add` inserts into a list (`-` appends, an index may equal the count, a negative one counts
+    /// from the end past it); `replace` overwrites an element that exists. Both set a map key.
+    private enum Put { case add, replace }
+
     private static func add(_ doc: inout Value, _ path: ArraySlice<String>, _ value: Value, _ op: Operation, missing: String) throws(Failure) {
-        try withParent(&doc, path, missing: Failure(message: "\(op.op) operation does not apply: \(missing)")) { parent, key throws(Failure) in
-            switch parent {
-            case .map(var m):
-                parent = .null
-                m[key] = value
-                parent = .map(m)
-            case .list(var items):
-                var position: Int
-                if key == "-" {
-                    position = items.count
-                } else {
-                    guard let i = index(key) else {
-                        throw Failure(message: "\(op.op) operation does not apply: value was not a proper array index: '\(key)' in \(op.path)")
-                    }
-                    position = i
-                    if position < 0 {
-                        guard position >= -(items.count + 1) else {
-                            throw Failure(message: "\(op.op) operation does not apply: index \(key) is out of range for path: \(op.path)")
-                        }
-                        position += items.count + 1
-                    }
-                    guard position <= items.count else {
-                        throw Failure(message: "\(op.op) operation does not apply: index \(key) is out of range for path: \(op.path)")
-                    }
-                }
-                parent = .null
-                items.insert(value, at: position)
-                parent = .list(items)
-            default:
-                throw Failure(message: "\(op.op) operation does not apply: \(missing)")
-            }
-        }
+        try put(.add, &doc, path, value, op, missing: Failure(message: "\(op.op) operation does not apply: \(missing)"))
     }
 
     private static func replace(_ doc: inout Value, _ path: ArraySlice<String>, _ value: Value, _ op: Operation) throws(Failure) {
-        let missing = Failure(message: "replace operation does not apply: doc is missing path: \(op.path)")
+        try put(.replace, &doc, path, value, op, missing: Failure(message: "replace operation does not apply: doc is missing path: \(op.path)"))
+    }
+
+    private static func put(_ mode: Put, _ doc: inout Value, _ path: ArraySlice<String>, _ value: Value, _ op: Operation, missing: Failure) throws(Failure) {
         try withParent(&doc, path, missing: missing) { parent, key throws(Failure) in
             switch parent {
             case .map(var m):
@@ -241,12 +217,26 @@ public struct JSONPatch: Sendable {
                 m[key] = value
                 parent = .map(m)
             case .list(var items):
-                guard let i = resolved(key, count: items.count) else {
-                    throw Failure(message: "replace operation does not apply: doc is missing key: \(op.path)")
-                }
                 parent = .null
-                items[i] = value
-                parent = .list(items)
+                defer { parent = .list(items) }
+                if mode == .replace {
+                    guard let i = resolved(key, count: items.count) else {
+                        throw Failure(message: "replace operation does not apply: doc is missing key: \(op.path)")
+                    }
+                    items[i] = value
+                    return
+                }
+                var position = items.count
+                if key != "-" {
+                    guard let i = index(key) else {
+                        throw Failure(message: "\(op.op) operation does not apply: value was not a proper array index: '\(key)' in \(op.path)")
+                    }
+                    position = i < 0 ? i + items.count + 1 : i
+                    guard (0...items.count).contains(position) else {
+                        throw Failure(message: "\(op.op) operation does not apply: index \(key) is out of range for path: \(op.path)")
+                    }
+                }
+                items.insert(value, at: position)
             default:
                 throw missing
             }

@@ -127,6 +127,30 @@ struct AgentEndToEndTests {
         try waitUntil(timeout: 5, "v2 applied once the server is back") { h.live("configmap", "settings")?[path: ["data", "v"]] == "2" }
     }
 
+    @Test("a commit that does not render is reported in status and metrics and changes nothing; the fix is applied")
+    func renderFailure() throws {
+        let h = try AgentHarness()
+        let agent = try h.agent(name: "a")
+        try agent.waitReady()
+        try h.write("environments/demo/kustomization.yaml", "namespace: agent-demo\nresources: [namespace.yaml, config.yaml, web.yaml, missing.yaml]\n")
+        try h.setConfig("broken")
+        let broken = try h.commit("broken")
+        let push = h.githubPush(commit: broken)
+        #expect(try agent.post("/webhook", headers: push.headers, body: push.body).status == 202)
+        try waitUntil(timeout: 5, "the render failure reported") { try agent.record()?["result"] == "Failed" }
+        let record = try #require(try agent.record())
+        #expect(record["message"]?.stringValue?.contains("render") == true && record["message"]?.stringValue?.contains("missing.yaml") == true, "\(record)")
+        #expect(record["revision"]?.stringValue == broken && record["appliedRevision"]?.stringValue != broken)
+        #expect(h.live("configmap", "settings")?[path: ["data", "v"]] == "1", "the cluster keeps the last applied revision")
+        #expect(agent.metric("tai_gitops_sync_failing{") == 1)
+        try h.write("environments/demo/kustomization.yaml", "namespace: agent-demo\nresources: [namespace.yaml, config.yaml, web.yaml]\n")
+        let fixed = try h.commit("fixed")
+        let push2 = h.githubPush(commit: fixed)
+        _ = try agent.post("/webhook", headers: push2.headers, body: push2.body)
+        try waitUntil(timeout: 5, "the fix applied") { h.live("configmap", "settings")?[path: ["data", "v"]] == "broken" }
+        #expect(try agent.record()?["result"] == "Synced")
+    }
+
     @Test("with 20% of API requests failing the loop still converges, nothing lost")
     func apiFaults() throws {
         let h = try AgentHarness(emulatorArguments: ["--faults", "500=0.1,429=0.05,drop=0.05"])
@@ -161,17 +185,18 @@ struct AgentEndToEndTests {
         let missingPath = try h.dir.write(
             "bad-path.yaml",
             "apiVersion: tai.io/v1alpha1\nkind: SyncSettings\nmetadata:\n  name: nope\nspec:\n  source:\n    path: environments/nope\n")
-        let run = try ProcessRunner.run(
-            TaiTesting.taiGitopsBinary,
-            ["agent", "--config", missingPath, "--repo", h.url, "--cache-dir", h.dir.path + "/cache", "--kubeconfig", h.emulator.directory.path + "/kubeconfig", "--listen", "127.0.0.1:0"])
+        func start(_ config: String) throws -> ProcessResult {
+            try ProcessRunner.run(
+                TaiTesting.taiGitopsBinary,
+                ["agent", "--config", config, "--repo", h.url, "--cache-dir", h.dir.path + "/cache", "--kubeconfig", h.emulator.directory.path + "/kubeconfig", "--listen", "127.0.0.1:0"])
+        }
+        let run = try start(missingPath)
         #expect(run.status == 2)
         #expect(run.stderr.contains("bad-path.yaml") && run.stderr.contains("spec.source.path") && run.stderr.contains("environments/nope"), "\(run.stderr)")
         let badContext = try h.dir.write(
             "bad-context.yaml",
             "apiVersion: tai.io/v1alpha1\nkind: SyncSettings\nmetadata:\n  name: demo\nspec:\n  cluster:\n    context: nowhere\n  source:\n    path: environments/demo\n")
-        let run2 = try ProcessRunner.run(
-            TaiTesting.taiGitopsBinary,
-            ["agent", "--config", badContext, "--repo", h.url, "--cache-dir", h.dir.path + "/cache", "--kubeconfig", h.emulator.directory.path + "/kubeconfig", "--listen", "127.0.0.1:0"])
+        let run2 = try start(badContext)
         #expect(run2.status == 2)
         #expect(run2.stderr.contains("nowhere") && run2.stderr.contains("spec.cluster.context"), "\(run2.stderr)")
         let badPolicy = try h.dir.write(
