@@ -47,6 +47,17 @@ public struct AgentConfiguration: Sendable {
         }
     }
 
+    /// The shard an environment belongs to (`--shard I/N`): FNV-1a of its name, so every replica
+    /// and every start agree.
+    public static func shard(of environment: String, count: Int) -> Int {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in environment.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        return Int(hash % UInt64(max(count, 1)))
+    }
+
     public init(environments: [SyncSettings], source: SourceLocation, clients: [String: KubeClient], identity: String) {
         self.environments = environments
         self.source = source

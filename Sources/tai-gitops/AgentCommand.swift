@@ -127,7 +127,7 @@ struct AgentCommand: AsyncParsableCommand {
             guard parts.count == 2, parts[1] > 0, (0..<parts[1]).contains(parts[0]) else {
                 throw CLIError(message: "--shard \(shard): expected I/N with 0 ≤ I < N, e.g. 0/2")
             }
-            settings = settings.filter { Self.shardOf($0.name, count: parts[1]) == parts[0] }
+            settings = settings.filter { AgentConfiguration.shard(of: $0.name, count: parts[1]) == parts[0] }
         }
         // The source, and every environment's path in it.
         let location: SourceLocation
@@ -215,16 +215,6 @@ struct AgentCommand: AsyncParsableCommand {
             .map { path + "/" + $0 + "/sync.yaml" }.filter { FileManager.default.fileExists(atPath: $0) }
         guard !found.isEmpty else { throw CLIError(message: "--config \(path): no */sync.yaml in this directory") }
         return found
-    }
-
-    /// FNV-1a of the name: the same shard on every replica and every start.
-    static func shardOf(_ name: String, count: Int) -> Int {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in name.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x100_0000_01b3
-        }
-        return Int(hash % UInt64(count))
     }
 
     static func hostAndPort(_ text: String) throws(CLIError) -> (String, Int) {

@@ -110,3 +110,21 @@ struct SyncSettingsTests {
         #expect(defaults.path == "environments/x" && defaults.revision == "main" && defaults.interval == .seconds(300) && defaults.drift == .report && !defaults.prune)
     }
 }
+
+@Suite("Shards")
+struct ShardTests {
+    @Test("every environment belongs to exactly one shard, the same on every call, spread over the shards")
+    func shards() {
+        let names = (0..<300).map { "env-\($0)" } + ["dev", "staging", "prod"]
+        for count in [1, 2, 3, 5] {
+            var sizes = [Int](repeating: 0, count: count)
+            for name in names {
+                let shard = AgentConfiguration.shard(of: name, count: count)
+                #expect((0..<count).contains(shard))
+                #expect(AgentConfiguration.shard(of: name, count: count) == shard)
+                sizes[shard] += 1
+            }
+            #expect(sizes.allSatisfy { $0 > names.count / count / 2 }, "\(count) shards: \(sizes)")
+        }
+    }
+}
