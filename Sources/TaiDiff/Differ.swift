@@ -9,6 +9,9 @@ public enum Verdict: String, Sendable, Codable {
     case drifted
     case create = "to-create"
     case prune = "to-prune"
+    /// Equal to git, but not yet tai-gitops' (created by kubectl, Helm, Argo CD, Flux…): only the
+    /// inventory label is missing. Adopting writes no value.
+    case adopt = "to-adopt"
 }
 
 /// Why a field differs.
@@ -56,6 +59,8 @@ public struct ObjectDiff: Sendable {
     public var desired: Value?
     /// An HPA or ScaledObject targets this workload: its replicas are the autoscaler's.
     public var autoscaled = false
+    /// For an object to adopt: the field managers that wrote it so far.
+    public var previousManagers: [String] = []
 
     public var id: String { "\(kind) \(namespace.map { $0 + "/" } ?? "")\(name)" }
 }
@@ -69,7 +74,8 @@ public struct DiffReport: Sendable {
     public var inventoryParent: Value?
 
     public func count(_ verdict: Verdict) -> Int { objects.filter { $0.verdict == verdict }.count }
-    public var hasDrift: Bool { objects.contains { $0.verdict != .inSync } }
+    /// Whether something really differs (objects only to adopt do not count).
+    public var hasDrift: Bool { objects.contains { $0.verdict != .inSync && $0.verdict != .adopt } }
 }
 
 /// Options of a diff.
@@ -390,8 +396,17 @@ public struct Differ: Sendable {
                 operation: owner?.operation, subresource: owner?.subresource, cause: cause, sensitive: sensitive && path.first == .field("data") || sensitive && path.first == .field("stringData")))
         }
         diff.verdict = diff.changes.isEmpty ? .inSync : .drifted
+        if let inventory = options.inventory, !diff.changes.isEmpty,
+            diff.changes.allSatisfy({ $0.path == Self.inventoryLabelPath && $0.live == nil && $0.desired == .string(inventory.id) })
+        {
+            diff.verdict = .adopt
+            diff.previousManagers = Array(Set(entries.map(\.manager).filter { $0 != options.fieldManager })).sorted()
+        }
         return diff
     }
+
+    /// The inventory label as a change's path shows it.
+    static let inventoryLabelPath = display([.field("metadata"), .field("labels"), .field(Inventory.partOfLabel)])
 
     /// Whether two versions of an object are equal as ``comparable(_:)`` would make them.
     static func sameContent(_ a: Value, _ b: Value) -> Bool {

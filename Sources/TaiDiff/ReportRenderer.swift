@@ -13,6 +13,7 @@ public enum ReportRenderer {
             case .drifted: "\(yellow)~ drifted\(reset)"
             case .create: "\(green)+ to create\(reset)"
             case .prune: "\(red)- to prune\(reset)"
+            case .adopt: "= to adopt" + (object.previousManagers.isEmpty ? "" : " (written by \(object.previousManagers.joined(separator: ", ")); equal to git)")
             case .inSync: "in sync"
             }
             out += "\(bold)\(object.id)\(reset)  \(label)\n"
@@ -35,7 +36,8 @@ public enum ReportRenderer {
             out += "\n"
         }
         let drifted = report.count(.drifted), create = report.count(.create), prune = report.count(.prune), sync = report.count(.inSync)
-        out += "\(bold)\(environment)\(reset): \(drifted) drifted, \(create) to create, \(prune) to prune, \(sync) in sync (\(report.objects.count) objects, \(report.requests) requests, \(String(format: "%.2f", report.seconds)) s)\n"
+        let adopt = report.count(.adopt)
+        out += "\(bold)\(environment)\(reset): \(drifted) drifted, \(adopt > 0 ? "\(adopt) to adopt, " : "")\(create) to create, \(prune) to prune, \(sync) in sync (\(report.objects.count) objects, \(report.requests) requests, \(String(format: "%.2f", report.seconds)) s)\n"
         return out
     }
 
@@ -46,6 +48,7 @@ public enum ReportRenderer {
                 "verdict": .string(object.verdict.rawValue),
             ]
             if let ns = object.namespace { entry["namespace"] = .string(ns) }
+            if object.verdict == .adopt { entry["previousManagers"] = .list(object.previousManagers.map(Value.string)) }
             entry["changes"] = .list(object.changes.map { change in
                 var c: ValueMap = ["path": .string(change.path), "cause": .string(change.cause.rawValue)]
                 if change.sensitive {
@@ -65,7 +68,8 @@ public enum ReportRenderer {
         }
         let summary: Value = [
             "environment": .string(environment), "drifted": .int(report.count(.drifted)), "toCreate": .int(report.count(.create)),
-            "toPrune": .int(report.count(.prune)), "inSync": .int(report.count(.inSync)), "requests": .int(report.requests),
+            "toPrune": .int(report.count(.prune)), "toAdopt": .int(report.count(.adopt)), "inSync": .int(report.count(.inSync)),
+            "requests": .int(report.requests),
         ]
         return JSON.serializePretty(["summary": summary, "objects": .list(objects)]) + "\n"
     }

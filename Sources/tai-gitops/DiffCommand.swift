@@ -14,7 +14,9 @@ struct DiffCommand: AsyncParsableCommand {
 
             Each drifted field says who wrote the live value and when (from managedFields), and whether git moved ahead or the cluster was edited. Secret values are never printed. By default drift is computed from the live objects and their managedFields (one LIST per kind and namespace); --server-side asks the API server with a dry-run apply per object instead.
 
-            Exit status: 0 no drift, 1 drift (or objects to create or prune), 2 an error (nothing is reported as "no drift" when the cluster could not be read).
+            An object equal to git that another tool made (kubectl, Helm, Argo CD, Flux) and that only lacks tai-gitops' inventory label is "to adopt", not drifted: the summary counts it apart and names who wrote it; apply adopts it without changing a value.
+
+            Exit status: 0 no drift (objects only to adopt included, unless --adopt-is-drift), 1 drift (or objects to create or prune), 2 an error (nothing is reported as "no drift" when the cluster could not be read).
 
             Examples:
               tai-gitops diff prod
@@ -35,6 +37,9 @@ struct DiffCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "Output: text (a diff per object and a summary) or json.")
     var output: TextOrJSON = .text
 
+    @Flag(name: .customLong("adopt-is-drift"), help: "Exit 1 also when objects are only to adopt (equal to git, made by another tool).")
+    var adoptIsDrift = false
+
     func run() async throws {
         try await exitingTwoOnError {
             let env = try await target.prepare()
@@ -49,7 +54,7 @@ struct DiffCommand: AsyncParsableCommand {
                 text = ReportRenderer.json(report, environment: env.target.name)
             }
             FileHandle.standardOutput.write(Data(text.utf8))
-            exitWithoutTeardown(report.hasDrift ? 1 : 0)
+            exitWithoutTeardown(report.hasDrift || (adoptIsDrift && report.count(.adopt) > 0) ? 1 : 0)
         }
     }
 }

@@ -178,4 +178,40 @@ struct DiffCommandTests {
         #expect(failed.status == 2)
         #expect(failed.stderr.contains("InternalError (500)"), "\(failed.stderr)")
     }
+
+    @Test("objects equal to git that kubectl or Helm made are to adopt, not drifted: exit 0, their writers named; apply adopts them with no value written twice")
+    func toAdopt() throws {
+        for (tool, manager) in [("kubectl apply", "kubectl-client-side-apply"), ("helm", "helm")] {
+            let e = try EmulatorProcess()
+            try e.ok(["apply", "--server-side", "-f", Self.repo + "/platform/crds.yaml"])
+            let rendered = try e.directory.write("dev.yaml", try ProcessRunner.check(TaiTesting.taiGitopsBinary, ["build", Self.repo + "/environments/dev"]))
+            if tool == "helm" {
+                try e.ok(["apply", "--server-side", "--field-manager", "helm", "-f", rendered])
+            } else {
+                try e.ok(["apply", "-f", rendered])
+            }
+            let text = try diff(e, ["dev", "--context", "tai-emulator"])
+            #expect(text.status == 0, "\(tool): \(text.stdout.suffix(400))")
+            #expect(text.stdout.contains("dev: 0 drifted, 29 to adopt, 0 to create, 0 to prune, 0 in sync"), "\(tool): \(text.stdout.suffix(300))")
+            #expect(text.stdout.contains("= to adopt (written by \(manager); equal to git)"), "\(tool)")
+            #expect(try diff(e, ["dev", "--context", "tai-emulator", "--adopt-is-drift"]).status == 1)
+            let json = try JSON.parse(Array(try diff(e, ["dev", "--context", "tai-emulator", "-o", "json"]).stdout.utf8))
+            #expect(json[path: ["summary", "toAdopt"]] == 29 && json[path: ["summary", "drifted"]] == 0)
+            #expect(json["objects"]?.listValue?.allSatisfy { $0["verdict"] == "to-adopt" && $0["previousManagers"] == [.string(manager)] } == true)
+
+            // A real change on top of it is still drift.
+            try e.ok(["scale", "deploy", "tai-api", "-n", "tai-dev", "--replicas=3"])
+            let scaled = try diff(e, ["dev", "--context", "tai-emulator"])
+            #expect(scaled.status == 1 && scaled.stdout.contains("dev: 1 drifted, 28 to adopt"), "\(tool): \(scaled.stdout.suffix(300))")
+            try e.ok(["scale", "deploy", "tai-api", "-n", "tai-dev", "--replicas=1"])
+
+            let env = ["KUBECONFIG": e.directory.path + "/kubeconfig"]
+            let adopted = try ProcessRunner.run(TaiTesting.taiGitopsBinary, ["apply", "dev", "--repo", Self.repo, "--context", "tai-emulator"], environment: env)
+            #expect(adopted.status == 0, "\(tool): \(adopted.stdout)\(adopted.stderr)")
+            let clean = try diff(e, ["dev", "--context", "tai-emulator"])
+            #expect(clean.status == 0 && clean.stdout.contains("dev: 0 drifted, 0 to create, 0 to prune, 29 in sync"), "\(tool): \(clean.stdout.suffix(300))")
+            let again = try ProcessRunner.run(TaiTesting.taiGitopsBinary, ["apply", "dev", "--repo", Self.repo, "--context", "tai-emulator"], environment: env)
+            #expect(again.stdout.contains("(0 writes"), "\(tool): \(again.stdout)")
+        }
+    }
 }
