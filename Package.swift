@@ -105,7 +105,7 @@ let package = Package(
             dependencies: ["TaiCore", "TaiYAML", "TaiSSA", "TaiKube", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings),
 
-        .target(name: "TaiApply", dependencies: ["TaiCore", "TaiKube", "TaiDiff"], swiftSettings: swiftSettings),
+        .target(name: "TaiApply", dependencies: ["TaiCore", "TaiKube", "TaiDiff", "TaiSSA"], swiftSettings: swiftSettings),
 
         // MARK: Agent: the sync loop around the pipeline (triggers, leader election, status, metrics)
         .target(

@@ -274,9 +274,10 @@ public struct APIServer: Sendable {
         }
         try checkKind(body, target)
         try checkDecode(body, request, target)
+        let requested = body[path: ["metadata", "managedFields"]]
         body.set(path: ["metadata", "managedFields"], to: live[path: ["metadata", "managedFields"]] ?? .null)
         if target.type.hasStatusSubresource { body["status"] = live["status"] }
-        return .json(200, served(try write(request, target, live: live, next: body, subresource: nil), target.type))
+        return .json(200, served(try write(request, target, live: live, next: body, subresource: nil, requestedManagedFields: requested), target.type))
     }
 
     private func patch(_ request: APIRequest, _ target: Target) throws(APIError) -> APIResponse {
@@ -322,9 +323,10 @@ public struct APIServer: Sendable {
             updated["status"] = next["status"]
             return .json(200, served(try write(request, target, live: live, next: updated, subresource: "status"), target.type))
         }
+        let requested = next[path: ["metadata", "managedFields"]]
         next.set(path: ["metadata", "managedFields"], to: live[path: ["metadata", "managedFields"]] ?? .null)
         if target.type.hasStatusSubresource { next["status"] = live["status"] }
-        return .json(200, served(try write(request, target, live: live, next: next, subresource: nil), target.type))
+        return .json(200, served(try write(request, target, live: live, next: next, subresource: nil, requestedManagedFields: requested), target.type))
     }
 
     private func apply(_ request: APIRequest, _ target: Target, live: Value?, name: String) throws(APIError) -> APIResponse {
@@ -380,10 +382,22 @@ public struct APIServer: Sendable {
     }
 
     /// A non-apply write (PUT, merge/JSON/strategic patch, scale, status): the writer owns what changed.
-    private func write(_ request: APIRequest, _ target: Target, live: Value, next: Value, subresource: String?) throws(APIError) -> Value {
+    /// A request that sets `metadata.managedFields` to other entries than the live ones (not
+    /// empty) replaces them, and the write itself is not tracked — as kube-apiserver does it (how
+    /// clients move ownership, e.g. kubectl's client-side to server-side apply upgrade; `[{}]` clears).
+    private func write(
+        _ request: APIRequest, _ target: Target, live: Value, next: Value, subresource: String?, requestedManagedFields: Value? = nil
+    ) throws(APIError) -> Value {
         let type = typeRef(live)
         var defaulted = next
         Defaults.apply(&defaulted, allocateClusterIP: cluster.allocateClusterIP)
+        if case .list(let items)? = requestedManagedFields, !items.isEmpty, requestedManagedFields != live[path: ["metadata", "managedFields"]] {
+            let entries = items.compactMap(ManagedFieldsEntry.init)
+            guard entries.count == items.filter({ $0 != .map([:]) }).count else {
+                throw .badRequest("metadata.managedFields: each entry needs a manager and an operation")
+            }
+            return try finishUpdate(request, target, live: live, next: setManagedFields(defaulted, entries: entries))
+        }
         let changed = FieldSets.changed(from: ServerSideApply.trackable(live), to: ServerSideApply.trackable(defaulted), type: type)
         var entries = Self.managedFields(live)
         if !changed.isEmpty {

@@ -397,7 +397,11 @@ public struct Differ: Sendable {
         }
         diff.verdict = diff.changes.isEmpty ? .inSync : .drifted
         if let inventory = options.inventory, !diff.changes.isEmpty,
-            diff.changes.allSatisfy({ $0.path == Self.inventoryLabelPath && $0.live == nil && $0.desired == .string(inventory.id) })
+            diff.changes.allSatisfy({
+                $0.live == nil
+                    && (($0.path == Self.inventoryLabelPath && $0.desired == .string(inventory.id))
+                        || ($0.path == "metadata.labels" && $0.desired == .map([Inventory.partOfLabel: .string(inventory.id)])))
+            })
         {
             diff.verdict = .adopt
             diff.previousManagers = Array(Set(entries.map(\.manager).filter { $0 != options.fieldManager })).sorted()
