@@ -95,7 +95,9 @@ public struct Adopter: Sendable {
                 continue
             }
             let type = ServerSideApply.typeRef(for: wanted, schema: schema)
-            let gitFields = FieldSets.of(ServerSideApply.trackable(wanted), type: type)
+            var gitFields = FieldSets.of(ServerSideApply.trackable(wanted), type: type)
+            // The replicas of an autoscaled workload stay the autoscaler's (as apply leaves them).
+            if object.autoscaled { gitFields.paths.remove([.field("spec"), .field("replicas")]) }
             var labels = live[path: ["metadata", "labels"]]?.mapValue ?? [:]
             var annotations = live[path: ["metadata", "annotations"]]?.mapValue ?? [:]
             let tools = tool.map { [$0] } ?? PreviousTool.allCases

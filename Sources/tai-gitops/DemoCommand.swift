@@ -95,6 +95,9 @@ struct DemoCommand: AsyncParsableCommand {
         let clean = try await diff("prod", client: client)
         out.line(ReportRenderer.text(clean, environment: "prod", color: out.color), indent: false)
 
+        out.step("tai-gitops adopt — a cluster another tool installed (staging, Helm-style), taken over with no value written")
+        let adopted = try await adoption(client: client, out: out)
+
         out.step("tai-gitops agent — the loop: a git server on loopback, a signed push webhook, a manual edit healed")
         let loop = try await agentLoop(api: api, client: client, out: out)
 
@@ -107,6 +110,7 @@ struct DemoCommand: AsyncParsableCommand {
         out.line("  a plain apply restored the deleted Service and refused to overwrite \(refused.count(.failed)) fields other managers own")
         out.line("  apply --force-conflicts healed the rest (\(heal.writes) writes); diff is clean again: \(clean.hasDrift ? "no" : "yes")")
         out.line("  KEDA's replica count survived every apply: tai-worker has \(workers) replicas")
+        out.line("  staging, installed by Helm, adopted: \(adopted.adopted) objects, \(adopted.writes) writes, no value changed; diff clean: \(adopted.clean ? "yes" : "no")")
         out.line("  the agent applied a pushed commit \(String(format: "%.2f", loop.webhookToApplied)) s after its webhook and healed a manual scale in \(String(format: "%.2f", loop.editToHealed)) s")
         out.line("  \(api.cluster.requestCount()) API requests, \(String(format: "%.1f", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)) s")
         await server.stop()
