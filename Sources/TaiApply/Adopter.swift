@@ -86,8 +86,8 @@ public struct Adopter: Sendable {
                 plans.append(plan)
                 continue
             }
-            let entries = (live[path: ["metadata", "managedFields"]]?.listValue ?? []).compactMap(ManagedFieldsEntry.init)
-            plan.managers = entries.map(\.manager).filter { $0 != fieldManager }
+            plan.managers = (live[path: ["metadata", "managedFields"]]?.listValue ?? []).compactMap(ManagedFieldsEntry.init)
+                .map(\.manager).filter { $0 != fieldManager }
             if object.verdict == .drifted {
                 plan.action = "drifted"
                 plan.changes = object.changes.map { "\($0.path): \(Self.describe($0.live)) → \(Self.describe($0.desired))" }
@@ -98,33 +98,12 @@ public struct Adopter: Sendable {
             var gitFields = FieldSets.of(ServerSideApply.trackable(wanted), type: type)
             // The replicas of an autoscaled workload stay the autoscaler's (as apply leaves them).
             if object.autoscaled { gitFields.paths.remove([.field("spec"), .field("replicas")]) }
-            var labels = live[path: ["metadata", "labels"]]?.mapValue ?? [:]
-            var annotations = live[path: ["metadata", "annotations"]]?.mapValue ?? [:]
             let tools = tool.map { [$0] } ?? PreviousTool.allCases
-            plan.bookkeeping = labels.keys.filter { l in tools.contains { $0.isBookkeeping(label: l) } }.map { "label \($0)" }
-                + annotations.keys.filter { a in tools.contains { $0.isBookkeeping(annotation: a) } }.map { "annotation \($0)" }
-            // The fields git declares leave every other manager; the rest stays theirs.
-            var moved: [String: [String]] = [:]
-            var newEntries: [ManagedFieldsEntry] = []
-            var ours = FieldSet(paths: gitFields.paths)
-            let lastAppliedPath: FieldPath = [.field("metadata"), .field("annotations"), .field(Self.lastApplied)]
-            for var entry in entries {
-                if entry.manager == fieldManager && entry.operation == "Apply" {
-                    ours.paths.formUnion(entry.fields.paths)
-                    continue
-                }
-                let taken = entry.fields.paths.intersection(gitFields.paths)
-                if !taken.isEmpty { moved[entry.manager, default: []] += taken.map(PathElement.describe).sorted() }
-                entry.fields.remove(gitFields)
-                entry.fields.paths.remove(lastAppliedPath)
-                if !entry.fields.isEmpty { newEntries.append(entry) }
-            }
-            plan.moving = moved
-            let needsLabel = labels[Inventory.partOfLabel]?.stringValue != inventory.id
-            let hasLastApplied = annotations[Self.lastApplied] != nil
-            plan.lastApplied = hasLastApplied
-            let removable = removeBookkeeping ? plan.bookkeeping : []
-            guard needsLabel || !moved.isEmpty || hasLastApplied || !removable.isEmpty else {
+            let first = Self.takeover(live: live, gitFields: gitFields, fieldManager: fieldManager, tools: tools, removeBookkeeping: removeBookkeeping, inventory: inventory)
+            plan.bookkeeping = first.bookkeeping
+            plan.moving = first.moved
+            plan.lastApplied = first.hadLastApplied
+            guard first.needed else {
                 plans.append(plan)
                 continue
             }
@@ -132,36 +111,100 @@ public struct Adopter: Sendable {
             plans.append(plan)
             if dryRun { continue }
 
-            // One write: the label, the bookkeeping removed, the ownership moved.
-            labels[Inventory.partOfLabel] = .string(inventory.id)
-            annotations[Self.lastApplied] = nil
-            for mark in removable {
-                if mark.hasPrefix("label ") { labels[String(mark.dropFirst(6))] = nil } else { annotations[String(mark.dropFirst(11))] = nil }
+            // One write, guarded by the resourceVersion read; a controller writing in between
+            // (status, a rollout annotation) makes it read the object again and retry.
+            do {
+                let resource = try await client.resource(apiVersion: object.apiVersion, kind: object.kind)
+                var current = live
+                var attempt = 0
+                while true {
+                    let takeover = Self.takeover(
+                        live: current, gitFields: gitFields, fieldManager: fieldManager, tools: tools, removeBookkeeping: removeBookkeeping, inventory: inventory)
+                    do {
+                        _ = try await client.patch(
+                            resource, namespace: object.namespace, name: object.name, patch: .list(takeover.operations(apiVersion: object.apiVersion, fieldManager: fieldManager)),
+                            type: "application/json-patch+json", fieldManager: fieldManager)
+                        writes += 1
+                        break
+                    } catch where attempt < 5 && (error.statusCode == 422 || error.isConflict) {
+                        attempt += 1
+                        guard let fresh = try await client.get(resource, namespace: object.namespace, name: object.name) else { break }
+                        current = fresh
+                    }
+                }
+            } catch {
+                throw .kube(error)
             }
+        }
+        return Report(plans: plans, writes: writes)
+    }
+
+    /// How one live object is taken over: its new labels, annotations and managedFields.
+    struct Takeover {
+        var live: Value
+        var labels: ValueMap
+        var annotations: ValueMap
+        var ours: FieldSet
+        var others: [ManagedFieldsEntry]
+        var moved: [String: [String]]
+        var bookkeeping: [String]
+        var hadLastApplied: Bool
+        var needed: Bool
+
+        /// The JSON patch: guarded by the resourceVersion, then labels, managedFields, annotations.
+        func operations(apiVersion: String, fieldManager: String) -> [Value] {
             let applyEntry = ManagedFieldsEntry(
-                manager: fieldManager, operation: "Apply", apiVersion: object.apiVersion, time: Self.now(), subresource: nil,
+                manager: fieldManager, operation: "Apply", apiVersion: apiVersion, time: Adopter.now(), subresource: nil,
                 fields: FieldSet(paths: ours.paths.union([[.field("metadata"), .field("labels"), .field(Inventory.partOfLabel)]])))
             var operations: [Value] = [
                 ["op": "test", "path": "/metadata/resourceVersion", "value": live[path: ["metadata", "resourceVersion"]] ?? .null],
                 ["op": "add", "path": "/metadata/labels", "value": .map(labels)],
-                ["op": "add", "path": "/metadata/managedFields", "value": .list([applyEntry.value] + newEntries.map(\.value))],
+                ["op": "add", "path": "/metadata/managedFields", "value": .list([applyEntry.value] + others.map(\.value))],
             ]
             if !annotations.isEmpty {
                 operations.append(["op": "add", "path": "/metadata/annotations", "value": .map(annotations)])
             } else if live[path: ["metadata", "annotations"]] != nil {
                 operations.append(["op": "remove", "path": "/metadata/annotations"])
             }
-            do {
-                let resource = try await client.resource(apiVersion: object.apiVersion, kind: object.kind)
-                _ = try await client.patch(
-                    resource, namespace: object.namespace, name: object.name, patch: .list(operations), type: "application/json-patch+json",
-                    fieldManager: fieldManager)
-                writes += 1
-            } catch {
-                throw .kube(error)
-            }
+            return operations
         }
-        return Report(plans: plans, writes: writes)
+    }
+
+    /// The fields git declares leave every other manager (the rest stays theirs); kubectl's
+    /// last-applied-configuration goes; the previous tool's marks go when asked.
+    static func takeover(
+        live: Value, gitFields: FieldSet, fieldManager: String, tools: [PreviousTool], removeBookkeeping: Bool, inventory: Inventory
+    ) -> Takeover {
+        var labels = live[path: ["metadata", "labels"]]?.mapValue ?? [:]
+        var annotations = live[path: ["metadata", "annotations"]]?.mapValue ?? [:]
+        let bookkeeping = labels.keys.filter { l in tools.contains { $0.isBookkeeping(label: l) } }.map { "label \($0)" }
+            + annotations.keys.filter { a in tools.contains { $0.isBookkeeping(annotation: a) } }.map { "annotation \($0)" }
+        var moved: [String: [String]] = [:]
+        var others: [ManagedFieldsEntry] = []
+        var ours = FieldSet(paths: gitFields.paths)
+        let lastAppliedPath: FieldPath = [.field("metadata"), .field("annotations"), .field(lastApplied)]
+        for var entry in (live[path: ["metadata", "managedFields"]]?.listValue ?? []).compactMap(ManagedFieldsEntry.init) {
+            if entry.manager == fieldManager && entry.operation == "Apply" {
+                ours.paths.formUnion(entry.fields.paths)
+                continue
+            }
+            let taken = entry.fields.paths.intersection(gitFields.paths)
+            if !taken.isEmpty { moved[entry.manager, default: []] += taken.map(PathElement.describe).sorted() }
+            entry.fields.remove(gitFields)
+            entry.fields.paths.remove(lastAppliedPath)
+            if !entry.fields.isEmpty { others.append(entry) }
+        }
+        let needsLabel = labels[Inventory.partOfLabel]?.stringValue != inventory.id
+        let hadLastApplied = annotations[lastApplied] != nil
+        let removable = removeBookkeeping ? bookkeeping : []
+        labels[Inventory.partOfLabel] = .string(inventory.id)
+        annotations[lastApplied] = nil
+        for mark in removable {
+            if mark.hasPrefix("label ") { labels[String(mark.dropFirst(6))] = nil } else { annotations[String(mark.dropFirst(11))] = nil }
+        }
+        return Takeover(
+            live: live, labels: labels, annotations: annotations, ours: ours, others: others, moved: moved, bookkeeping: bookkeeping,
+            hadLastApplied: hadLastApplied, needed: needsLabel || !moved.isEmpty || hadLastApplied || !removable.isEmpty)
     }
 
     static func describe(_ value: Value?) -> String {
