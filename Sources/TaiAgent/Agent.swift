@@ -226,8 +226,7 @@ public final class Agent: Service, Sendable {
     }
 
     private func jittered(_ duration: Duration, fraction: Double) -> Duration {
-        let ms = Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
-        return .milliseconds(Int64(ms * (1 + Double.random(in: 0...max(fraction, 0)))))
+        .milliseconds(Int64(duration.inSeconds * 1000 * (1 + Double.random(in: 0...max(fraction, 0)))))
     }
 
     /// Hands the heap a sync freed back to the system: glibc keeps freed memory in its arenas,

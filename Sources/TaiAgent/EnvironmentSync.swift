@@ -48,7 +48,7 @@ public struct EnvironmentSync: Sendable {
         let start = ContinuousClock.now
         var record = await steps(trigger: trigger, requestedAt: requestedAt, previous: previous, stopping: stopping)
         let elapsed = ContinuousClock.now - start
-        record.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        record.seconds = elapsed.inSeconds
         metrics.recordSync(record, environment: settings.name)
         return record
     }

@@ -100,7 +100,7 @@ public actor SourceFetcher {
             let stale = snapshot.events.contains { $0.contains("using the last good snapshot") }
             return FetchedRevision(
                 directory: snapshot.directory, commit: snapshot.commit.hex, events: snapshot.events,
-                seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, stale: stale)
+                seconds: elapsed.inSeconds, stale: stale)
         }
     }
 }

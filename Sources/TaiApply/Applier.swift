@@ -190,7 +190,7 @@ public struct Applier: Sendable {
         let elapsed = ContinuousClock.now - start
         return ApplyReport(
             results: results, pruneSkipped: pruneSkipped, writes: writes.value, requests: client.requestCount - requestsBefore,
-            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            seconds: elapsed.inSeconds)
     }
 
     // MARK: One object

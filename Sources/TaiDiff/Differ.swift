@@ -268,7 +268,7 @@ public struct Differ: Sendable {
         let elapsed = ContinuousClock.now - start
         return DiffReport(
             objects: report, requests: client.requestCount - requestsBefore,
-            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, inventoryParent: parent)
+            seconds: elapsed.inSeconds, inventoryParent: parent)
     }
 
     static func key(_ resource: APIResource, _ namespace: String?, _ name: String) -> String {

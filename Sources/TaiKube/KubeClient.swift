@@ -392,7 +392,7 @@ final class RateLimiter: Sendable {
             let now = ContinuousClock.now
             let elapsed = now - bucket.last
             bucket.last = now
-            let refill = (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18) * qps
+            let refill = (elapsed.inSeconds) * qps
             bucket.tokens = min(burst, bucket.tokens + refill) - 1
             return bucket.tokens < 0 ? -bucket.tokens / qps : 0
         }

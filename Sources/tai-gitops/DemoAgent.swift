@@ -116,7 +116,7 @@ extension DemoCommand {
             guard ContinuousClock.now - sent < .seconds(10) else { throw CLIError(message: "the pushed commit was not applied within 10 s") }
             try await Task.sleep(for: .milliseconds(20))
         }
-        let applied = seconds(ContinuousClock.now - sent)
+        let applied = (ContinuousClock.now - sent).inSeconds
         out.line("  applied \(String(format: "%.2f", applied)) s after the webhook: tai-api runs ghcr.io/tai/tai-api:v1.1.1")
 
         // A manual scale, healed (dev's drift policy is correct).
@@ -133,7 +133,7 @@ extension DemoCommand {
             guard ContinuousClock.now - edited < .seconds(10) else { throw CLIError(message: "the manual scale was not healed within 10 s") }
             try await Task.sleep(for: .milliseconds(20))
         }
-        let healed = seconds(ContinuousClock.now - edited)
+        let healed = (ContinuousClock.now - edited).inSeconds
         out.line("  healed \(String(format: "%.2f", healed)) s later: tai-api is back at 1 replica (the watch saw the change)")
         if let record = await agent.board.record("dev") {
             out.line("  status: dev \(record.result.rawValue) at \(String((record.appliedRevision ?? "").prefix(12))); last apply \(record.configured) configured")
@@ -144,5 +144,4 @@ extension DemoCommand {
         return LoopFigures(webhookToApplied: applied, editToHealed: healed, page: page)
     }
 
-    private func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
 }

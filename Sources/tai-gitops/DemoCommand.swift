@@ -112,7 +112,7 @@ struct DemoCommand: AsyncParsableCommand {
         out.line("  KEDA's replica count survived every apply: tai-worker has \(workers) replicas")
         out.line("  staging, installed by Helm, adopted: \(adopted.adopted) objects, \(adopted.writes) writes, no value changed; diff clean: \(adopted.clean ? "yes" : "no")")
         out.line("  the agent applied a pushed commit \(String(format: "%.2f", loop.webhookToApplied)) s after its webhook and healed a manual scale in \(String(format: "%.2f", loop.editToHealed)) s")
-        out.line("  \(api.cluster.requestCount()) API requests, \(String(format: "%.1f", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)) s")
+        out.line("  \(api.cluster.requestCount()) API requests, \(String(format: "%.1f", elapsed.inSeconds)) s")
         await server.stop()
         if clean.hasDrift { throw ExitCode(1) }
     }
