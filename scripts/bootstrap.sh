@@ -2,10 +2,10 @@
 # Installs what tai-gitops needs on a fresh Debian 12 machine (idempotent; quiet when all is there):
 # the C libraries it links (libgit2, libcurl, libyaml) and the tools its tests start (git, openssl,
 # python3, nginx-light and fcgiwrap for the smart-HTTP git server, openssh-server for the ssh one,
-# curl for the agent tests, headless chromium and a font for the status page test). Swift 6.x and kubectl v1.32 are expected on PATH, as on this project's machines.
+# curl for the agent tests, headless chromium and a font for the status page test, prometheus for the promotion analysis tests). Swift 6.x and kubectl v1.32 are expected on PATH, as on this project's machines.
 set -euo pipefail
 
-packages=(libgit2-dev libcurl4-openssl-dev libyaml-dev pkg-config git openssl python3 ca-certificates nginx-light fcgiwrap openssh-server openssh-client curl chromium fonts-dejavu-core)
+packages=(libgit2-dev libcurl4-openssl-dev libyaml-dev pkg-config git openssl python3 ca-certificates nginx-light fcgiwrap openssh-server openssh-client curl chromium fonts-dejavu-core prometheus)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
