@@ -107,11 +107,17 @@ let package = Package(
 
         .target(name: "TaiApply", dependencies: ["TaiCore", "TaiKube", "TaiDiff", "TaiSSA"], swiftSettings: swiftSettings),
 
+        // MARK: Promote: canary steps as commits and pull requests, gated by Prometheus
+        .target(
+            name: "TaiPromote",
+            dependencies: ["TaiCore", "TaiYAML", "TaiRender", "TaiSource", "TaiGit", "TaiHTTP", "TaiKube"],
+            swiftSettings: swiftSettings),
+
         // MARK: Agent: the sync loop around the pipeline (triggers, leader election, status, metrics)
         .target(
             name: "TaiAgent",
             dependencies: [
-                "TaiCore", "TaiYAML", "TaiRender", "TaiSource", "TaiGit", "TaiKube", "TaiDiff", "TaiApply", "TaiProcess",
+                "TaiCore", "TaiYAML", "TaiRender", "TaiSource", "TaiGit", "TaiKube", "TaiDiff", "TaiApply", "TaiProcess", "TaiPromote",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -127,7 +133,7 @@ let package = Package(
         .executableTarget(
             name: "tai-gitops",
             dependencies: [
-                "TaiCore", "TaiYAML", "TaiRender", "ClusterEmulator", "TaiKube", "TaiDiff", "TaiApply", "TaiSource", "TaiGit", "TaiAgent", "TaiHTTP", "TaiProcess",
+                "TaiCore", "TaiYAML", "TaiRender", "ClusterEmulator", "TaiKube", "TaiDiff", "TaiApply", "TaiSource", "TaiGit", "TaiAgent", "TaiHTTP", "TaiProcess", "TaiPromote",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -160,6 +166,12 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(name: "TaiProcessTests", dependencies: ["TaiProcess", "TaiTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["TaiTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TaiPromoteTests",
+            dependencies: ["TaiPromote", "TaiCore", "TaiYAML", "TaiRender", "TaiProcess", "TaiTesting", "TaiHTTP", "TaiSource",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio")],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "TaiAgentTests",
             dependencies: ["TaiAgent", "TaiCore", "TaiProcess", "TaiTesting", .product(name: "Crypto", package: "swift-crypto")],

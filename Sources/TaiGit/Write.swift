@@ -145,3 +145,17 @@ extension Repository {
         try GitError.check(code, "push to \(remoteName)")
     }
 }
+
+extension Repository {
+    /// The names of the references that start with `prefix` (`refs/remotes/origin/promote/`), sorted.
+    public func referenceNames(prefix: String) throws(GitError) -> [String] {
+        var names = git_strarray()
+        try GitError.check(git_reference_list(&names, handleForExtensions), "list references")
+        defer { git_strarray_dispose(&names) }
+        var out: [String] = []
+        for i in 0..<names.count {
+            if let name = names.strings[i].map({ String(cString: $0) }), name.hasPrefix(prefix) { out.append(name) }
+        }
+        return out.sorted()
+    }
+}

@@ -163,3 +163,21 @@ public enum Path {
         return p
     }
 }
+
+/// Another file system with some files replaced: renders a tree as it will be once changed,
+/// before the change is written anywhere (promotion validates its edits this way).
+public struct OverlayFileSystem: RenderFileSystem {
+    public var base: any RenderFileSystem
+    /// Replaced files' contents by normalized absolute path.
+    public var overrides: [String: [UInt8]]
+
+    public init(base: any RenderFileSystem = LocalFileSystem(), overrides: [String: [UInt8]]) {
+        self.base = base
+        self.overrides = Dictionary(overrides.map { (Path.normalize($0.key), $0.value) }, uniquingKeysWith: { $1 })
+    }
+
+    public func contents(of path: String) -> [UInt8]? { overrides[Path.normalize(path)] ?? base.contents(of: path) }
+    public func isDirectory(_ path: String) -> Bool { overrides[Path.normalize(path)] == nil && base.isDirectory(path) }
+    public func exists(_ path: String) -> Bool { overrides[Path.normalize(path)] != nil || base.exists(path) }
+    public func realPath(_ path: String) -> String { base.realPath(path) }
+}

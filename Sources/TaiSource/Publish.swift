@@ -8,8 +8,9 @@ public struct PublishRequest: Sendable {
     public var base: String
     public var branch: String
     /// The files to change, computed from the tree the commit will sit on (called again when a
-    /// rejected push is retried on a newer tree).
-    public var changes: @Sendable (_ read: (String) -> [UInt8]?) -> [FileChange]
+    /// rejected push is retried on a newer tree). An error thrown here — the newer tree no longer
+    /// takes the change — ends the publish with that error.
+    public var changes: @Sendable (_ read: (String) -> [UInt8]?) throws -> [FileChange]
     public var message: String
     /// `Key: value` trailers appended to the message (`Promoted-By`, `Canary-Step`…).
     public var trailers: [(key: String, value: String)]
@@ -23,7 +24,7 @@ public struct PublishRequest: Sendable {
     public var beforePush: (@Sendable (_ attempt: Int) -> Void)?
 
     public init(
-        url: String, base: String, branch: String, changes: @escaping @Sendable (_ read: (String) -> [UInt8]?) -> [FileChange], message: String,
+        url: String, base: String, branch: String, changes: @escaping @Sendable (_ read: (String) -> [UInt8]?) throws -> [FileChange], message: String,
         trailers: [(key: String, value: String)] = [], author: Identity, committer: Identity? = nil, signingKey: String? = nil,
         credentials: GitCredentials = GitCredentials(), maxAttempts: Int = 3, beforePush: (@Sendable (_ attempt: Int) -> Void)? = nil
     ) {
@@ -62,7 +63,12 @@ extension SourceCache {
             var parent = baseSnapshot.commit
             if let head = try? repository.resolve("refs/remotes/origin/\(request.branch)") { parent = head }
             let tree = parent == baseSnapshot.commit ? baseSnapshot : try snapshotBlocking(url: request.url, revision: parent.hex, credentials: request.credentials)
-            let changes = request.changes { path in FileManager.default.contents(atPath: tree.directory + "/" + path).map { [UInt8]($0) } }
+            let changes: [FileChange]
+            do {
+                changes = try request.changes { path in FileManager.default.contents(atPath: tree.directory + "/" + path).map { [UInt8]($0) } }
+            } catch {
+                throw SourceError(message: "\(request.branch) at \(parent.hex.prefix(12)): \(error)")
+            }
             var message = request.message.trimmingCharacters(in: .whitespacesAndNewlines) + "\n"
             if !request.trailers.isEmpty { message += "\n" + request.trailers.map { "\($0.key): \($0.value)" }.joined(separator: "\n") + "\n" }
             let commit: CommitID
@@ -104,5 +110,26 @@ extension SourceCache {
             throw SigningFailed(description: "ssh-keygen -Y sign failed: \(result.err.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
         return signature
+    }
+}
+
+extension SourceCache {
+    /// The branches of `url` (as last fetched) whose names start with `prefix`, with their heads and
+    /// whether each is merged into `base` already.
+    public func branches(url: String, prefix: String, base: String) throws(SourceError) -> [(name: String, commit: CommitID, merged: Bool)] {
+        do {
+            let repository = try Repository.open(at: repositoryDirectory(url))
+            let baseCommit = try Self.resolve(base, in: repository)
+            let remotePrefix = "refs/remotes/origin/"
+            var out: [(name: String, commit: CommitID, merged: Bool)] = []
+            for name in try repository.referenceNames(prefix: remotePrefix + prefix) {
+                let commit = try repository.resolve(name)
+                let merged = commit == baseCommit ? true : try repository.isDescendant(baseCommit, of: commit)
+                out.append((String(name.dropFirst(remotePrefix.count)), commit, merged))
+            }
+            return out
+        } catch {
+            throw SourceError(message: "branches of \(url): \(error.message)")
+        }
     }
 }
