@@ -17,6 +17,14 @@ public struct CheckResult: Sendable, Equatable {
     public var reason: String?
     public var time: Date
 
+    public init(check: AnalysisPolicy.Check, outcome: Outcome, value: Double?, reason: String?, time: Date) {
+        self.check = check
+        self.outcome = outcome
+        self.value = value
+        self.reason = reason
+        self.time = time
+    }
+
     public var json: Value {
         var out: ValueMap = [
             "name": .string(check.name), "query": .string(check.query), "threshold": .string(check.thresholdText),
@@ -43,6 +51,8 @@ public struct CheckResult: Sendable, Equatable {
 /// One analysis run: every check of a step at one time.
 public struct AnalysisVerdict: Sendable, Equatable {
     public var results: [CheckResult]
+
+    public init(results: [CheckResult]) { self.results = results }
 
     public var outcome: CheckResult.Outcome {
         if results.contains(where: { $0.outcome == .fail }) { return .fail }

@@ -88,6 +88,8 @@ public struct Promoter: Sendable {
     public var forge: ForgeClient?
     /// Called after a commit and before its push (tests race pushes with it).
     public var beforePush: (@Sendable (_ attempt: Int) -> Void)?
+    /// A local checkout to commit in instead of pushing to `url` (which is then its `file://` URL).
+    public var checkout: String?
 
     public init(
         cache: SourceCache, url: String, base: String = "main", credentials: GitCredentials = GitCredentials(),
@@ -153,6 +155,15 @@ public struct Promoter: Sendable {
         return (body, trailers)
     }
 
+    /// The head of `branch` where promotions are written: the checkout's branch, else the remote's
+    /// (as the last fetch saw it); nil when there is none.
+    func existingHead(of branch: String) -> CommitID? {
+        if let checkout {
+            return try? Repository.open(at: checkout).resolve("refs/heads/" + branch)
+        }
+        return (try? cache.branches(url: url, prefix: branch, base: base))?.first { $0.name == branch }?.commit
+    }
+
     /// Plans, commits, pushes and (per `mode`) opens and merges the pull request.
     public func promote(_ request: PromotionRequest, mode: PublishMode) async throws(PromoteError) -> PromotionOutcome {
         let (editor, _) = try editor(environment: request.environment, settingsFile: request.settingsFile)
@@ -194,12 +205,12 @@ public struct Promoter: Sendable {
         // Already on its branch (a command run twice): no second commit.
         var commit: CommitID?
         var already = false
-        if !direct, let existing = try? cache.snapshotBlocking(url: url, revision: branch, credentials: credentials) {
-            let there = CanaryEditor(policy: editor.policy, environment: editor.environment, root: existing.directory, path: editor.path)
-            if (try? there.state()) == change.to {
-                commit = existing.commit
+        if !direct, let head = existingHead(of: branch) {
+            if let existing = try? cache.snapshotBlocking(url: url, revision: head.hex, credentials: credentials),
+                (try? CanaryEditor(policy: editor.policy, environment: editor.environment, root: existing.directory, path: editor.path).state()) == change.to
+            {
+                commit = head
                 already = true
-                events.append("\(branch) already holds this step at \(existing.commit.hex.prefix(12))")
             }
         }
         if !already {
@@ -213,7 +224,8 @@ public struct Promoter: Sendable {
                 message: message, trailers: trailers, author: author, signingKey: signingKey, credentials: credentials, maxAttempts: 5)
             publish.beforePush = beforePush
             do {
-                let published = try cache.publish(publish)
+                let published: Published
+                if let checkout { published = try publish.commit(inCheckout: checkout) } else { published = try cache.publish(publish) }
                 commit = published.commit
                 events += published.events
             } catch {
@@ -241,5 +253,33 @@ public struct Promoter: Sendable {
         return PromotionOutcome(
             change: change, commit: commit, branch: branch, alreadyPublished: already, pullRequest: pullRequest, createdPullRequest: created,
             merged: merged, closed: closed, events: events)
+    }
+}
+
+extension Promoter {
+    /// The checks of an environment's canary step, with the namespace its metrics carry.
+    public func checks(environment: String, settingsFile: String? = nil) throws(PromoteError) -> (checks: [AnalysisPolicy.Check], policy: PromotionPolicy, state: CanaryState) {
+        let (editor, _) = try editor(environment: environment, settingsFile: settingsFile)
+        let objects = try editor.render()
+        let namespace = objects.first { $0["kind"] == "Namespace" }?.name
+            ?? objects.first { $0["kind"] == "Deployment" && $0.name == editor.policy.canaryDeployment }?[path: ["metadata", "namespace"]]?.stringValue
+            ?? "default"
+        let state = try editor.state(rendered: objects)
+        return (editor.policy.analysis.checks(workload: editor.policy.canaryDeployment, namespace: namespace), editor.policy, state)
+    }
+
+    /// Acts on an analysis of the canary in progress: a pass promotes to the next step (or the
+    /// finish), a failure rolls back; an inconclusive one does nothing (nil).
+    public func act(on verdict: AnalysisVerdict, environment: String, settingsFile: String? = nil, mode: PublishMode) async throws(PromoteError) -> PromotionOutcome? {
+        let (_, _, state) = try checks(environment: environment, settingsFile: settingsFile)
+        guard state.inProgress else { throw PromoteError(message: "\(environment): no canary in progress (\(state.summary))") }
+        switch verdict.outcome {
+        case .pass:
+            return try await promote(PromotionRequest(environment: environment, action: .next, tag: state.canaryTag, settingsFile: settingsFile, analysis: verdict), mode: mode)
+        case .fail:
+            return try await promote(PromotionRequest(environment: environment, action: .rollback, settingsFile: settingsFile, analysis: verdict), mode: mode)
+        case .inconclusive:
+            return nil
+        }
     }
 }

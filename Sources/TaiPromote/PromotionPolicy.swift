@@ -304,3 +304,8 @@ struct FieldReader {
         }
     }
 }
+
+extension PromotionPolicy {
+    /// A Go-style duration (`30s`, `5m`, `1h30m`), as the settings write them.
+    public static func duration(_ text: String) -> Duration? { parseDuration(text) }
+}

@@ -43,6 +43,45 @@ public struct PublishRequest: Sendable {
     }
 }
 
+extension PublishRequest {
+    /// The message with its trailers as the commit carries it.
+    public var fullMessage: String {
+        var message = message.trimmingCharacters(in: .whitespacesAndNewlines) + "\n"
+        if !trailers.isEmpty { message += "\n" + trailers.map { "\($0.key): \($0.value)" }.joined(separator: "\n") + "\n" }
+        return message
+    }
+
+    /// Commits the change on `branch` of a local checkout's repository, without pushing and
+    /// without touching its work tree or index. `branch` may not be the one checked out.
+    public func commit(inCheckout checkout: String) throws(SourceError) -> Published {
+        do {
+            let repository = try Repository.open(at: checkout)
+            if let head = try? String(contentsOfFile: checkout + "/.git/HEAD", encoding: .utf8), head.trimmingCharacters(in: .whitespacesAndNewlines) == "ref: refs/heads/\(branch)" {
+                throw SourceError(message: "\(branch) is checked out in \(checkout): commit on it with git, or publish with --push")
+            }
+            let parent = try (try? repository.resolve("refs/heads/\(branch)")) ?? repository.resolve("refs/heads/\(base)")
+            let changes: [FileChange]
+            do {
+                changes = try self.changes { path in try? repository.fileContent(path, at: parent) }
+            } catch {
+                throw SourceError(message: "\(branch) at \(parent.hex.prefix(12)): \(error)")
+            }
+            let key = signingKey
+            let commit = try repository.commit(
+                changes: changes, parent: parent, message: fullMessage, author: author, committer: committer,
+                sign: key.map { key in { content in try SourceCache.sshSign(content, key: key) } })
+            try repository.setReference("refs/heads/\(branch)", to: commit)
+            return Published(commit: commit, branch: branch, attempts: 1, events: [])
+        } catch let error as SourceError {
+            throw error
+        } catch let error as GitError {
+            throw SourceError(message: "committing on \(branch) in \(checkout): \(error.message)")
+        } catch {
+            throw SourceError(message: "committing on \(branch) in \(checkout): \(error)")
+        }
+    }
+}
+
 public struct Published: Sendable {
     public var commit: CommitID
     public var branch: String
@@ -69,8 +108,7 @@ extension SourceCache {
             } catch {
                 throw SourceError(message: "\(request.branch) at \(parent.hex.prefix(12)): \(error)")
             }
-            var message = request.message.trimmingCharacters(in: .whitespacesAndNewlines) + "\n"
-            if !request.trailers.isEmpty { message += "\n" + request.trailers.map { "\($0.key): \($0.value)" }.joined(separator: "\n") + "\n" }
+            let message = request.fullMessage
             let commit: CommitID
             do {
                 let key = request.signingKey

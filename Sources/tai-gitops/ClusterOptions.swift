@@ -4,6 +4,7 @@ import TaiCore
 import TaiAgent
 import TaiDiff
 import TaiKube
+import TaiPromote
 import TaiRender
 import TaiYAML
 
@@ -161,6 +162,8 @@ func exitingTwoOnError(_ body: () async throws -> Void) async throws {
     } catch let error as KubeError {
         throw fail(error.description, code: 2)
     } catch let error as DiffError {
+        throw fail(error.description, code: 2)
+    } catch let error as PromoteError {
         throw fail(error.description, code: 2)
     }
 }

@@ -71,9 +71,8 @@ struct SourceOptions: ParsableArguments {
         return !repo.hasPrefix("/") && !repo.hasPrefix(".")
     }
 
-    /// The remote repository with its credentials and trust policy; nil for a local checkout.
-    func remoteSource() throws(CLIError) -> RemoteSource? {
-        guard Self.isURL(repo) else { return nil }
+    /// The git credentials the options give (user, password or token, ssh key, known hosts).
+    func gitCredentials() throws(CLIError) -> GitCredentials {
         var credentials = GitCredentials(
             username: gitUsername, sshKeyFile: gitSSHKey, sshKeyPassphrase: gitSSHKeyPassphraseEnv.flatMap { ProcessInfo.processInfo.environment[$0] },
             knownHostsFile: gitKnownHosts, allowUnknownHosts: gitAllowUnknownHost)
@@ -84,6 +83,13 @@ struct SourceOptions: ParsableArguments {
             guard let value = ProcessInfo.processInfo.environment[name] else { throw CLIError(message: "--git-password-env: $\(name) is not set") }
             credentials.password = value
         }
+        return credentials
+    }
+
+    /// The remote repository with its credentials and trust policy; nil for a local checkout.
+    func remoteSource() throws(CLIError) -> RemoteSource? {
+        guard Self.isURL(repo) else { return nil }
+        let credentials = try gitCredentials()
         if let gitCAFile {
             do { try Repository.trustCertificates(file: gitCAFile) } catch { throw CLIError(message: "\(error)") }
         }

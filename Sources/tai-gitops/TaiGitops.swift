@@ -11,6 +11,6 @@ struct TaiGitops: AsyncParsableCommand {
             This build offers render (build), drift (diff), apply, the sync loop (agent) and what it recorded (status), the Kubernetes API emulator (cluster) and a demo of the whole loop (demo); promotion arrives as it works end to end.
             """,
         version: "0.1.0",
-        subcommands: [Build.self, DiffCommand.self, ApplyCommand.self, AdoptCommand.self, AgentCommand.self, StatusCommand.self, ClusterCommand.self, DemoCommand.self]
+        subcommands: [Build.self, DiffCommand.self, ApplyCommand.self, AdoptCommand.self, AgentCommand.self, StatusCommand.self, PromoteCommand.self, RollbackCommand.self, ClusterCommand.self, DemoCommand.self]
     )
 }
