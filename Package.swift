@@ -107,17 +107,32 @@ let package = Package(
 
         .target(name: "TaiApply", dependencies: ["TaiCore", "TaiKube", "TaiDiff", "TaiSSA"], swiftSettings: swiftSettings),
 
+        // MARK: A small HTTP server (the agent's endpoints, the promotion testbed's doubles)
+        .target(
+            name: "TaiHTTPServer",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings),
+
         // MARK: Promote: canary steps as commits and pull requests, gated by Prometheus
         .target(
             name: "TaiPromote",
             dependencies: ["TaiCore", "TaiYAML", "TaiRender", "TaiSource", "TaiGit", "TaiHTTP", "TaiKube"],
             swiftSettings: swiftSettings),
 
+        // MARK: Promotion testbed: a forge, canary metrics and a real Prometheus on loopback (tests and the demo)
+        .target(
+            name: "PromotionTestbed",
+            dependencies: ["TaiCore", "TaiProcess", "TaiHTTPServer", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings),
+
         // MARK: Agent: the sync loop around the pipeline (triggers, leader election, status, metrics)
         .target(
             name: "TaiAgent",
             dependencies: [
-                "TaiCore", "TaiYAML", "TaiRender", "TaiSource", "TaiGit", "TaiKube", "TaiDiff", "TaiApply", "TaiProcess", "TaiPromote",
+                "TaiCore", "TaiYAML", "TaiRender", "TaiSource", "TaiGit", "TaiKube", "TaiDiff", "TaiApply", "TaiProcess", "TaiPromote", "TaiHTTPServer",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -133,7 +148,7 @@ let package = Package(
         .executableTarget(
             name: "tai-gitops",
             dependencies: [
-                "TaiCore", "TaiYAML", "TaiRender", "ClusterEmulator", "TaiKube", "TaiDiff", "TaiApply", "TaiSource", "TaiGit", "TaiAgent", "TaiHTTP", "TaiProcess", "TaiPromote",
+                "TaiCore", "TaiYAML", "TaiRender", "ClusterEmulator", "TaiKube", "TaiDiff", "TaiApply", "TaiSource", "TaiGit", "TaiAgent", "TaiHTTP", "TaiProcess", "TaiPromote", "PromotionTestbed",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -168,9 +183,7 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["TaiTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TaiPromoteTests",
-            dependencies: ["TaiPromote", "TaiCore", "TaiYAML", "TaiRender", "TaiProcess", "TaiTesting", "TaiHTTP", "TaiSource",
-                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio")],
+            dependencies: ["TaiPromote", "PromotionTestbed", "TaiCore", "TaiYAML", "TaiRender", "TaiProcess", "TaiTesting", "TaiHTTP", "TaiSource", "TaiGit"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "TaiAgentTests",

@@ -1,4 +1,5 @@
 import Foundation
+import TaiHTTPServer
 public import Logging
 import Prometheus
 public import ServiceLifecycle
@@ -32,6 +33,8 @@ public struct AgentConfiguration: Sendable {
     public var watch: Bool = true
     /// A label for this replica (logs, status page, lease holder).
     public var identity: String
+    /// Drive canary promotions by analysis (nil: only sync).
+    public var promotion: PromotionSettings?
 
     public struct LeaseSettings: Sendable {
         public var client: KubeClient
@@ -130,6 +133,15 @@ public final class Agent: Service, Sendable {
             "tai-gitops agent serving on http://\(configuration.host):\(frontend.port) (status page /, /healthz, /readyz, /metrics\(configuration.webhookSecret == nil ? "" : ", /webhook"))",
             metadata: ["environments": .string(configuration.environments.map(\.name).joined(separator: ",")), "replica": .string(configuration.identity)])
 
+        // The promotion analysis loops, one per environment with a promotion policy; they end with the agent.
+        var analyses: [Task<Void, Never>] = []
+        if let promotion = configuration.promotion {
+            for settings in configuration.environments {
+                guard let policy = settings.promotion else { continue }
+                analyses.append(Task { await self.promotionLoop(settings, policy: policy, promotion: promotion) })
+            }
+        }
+        defer { for task in analyses { task.cancel() } }
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
                 if let elector {
@@ -305,11 +317,19 @@ public final class Agent: Service, Sendable {
             return FrontendResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: registry.emitToBuffer())
         case ("GET", "/status.json"):
             let records = await configuration.environments.asyncMap { await self.board.record($0.name) ?? SyncRecord(environment: $0.name) }
-            let body = JSON.serializePretty(.list(records.map(\.json))) + "\n"
+            var list: [Value] = []
+            for record in records {
+                var json = record.json
+                if let progress = await board.promotion(record.environment) { json["promotion"] = progress.json }
+                list.append(json)
+            }
+            let body = JSON.serializePretty(.list(list)) + "\n"
             return FrontendResponse(status: 200, contentType: "application/json", body: Array(body.utf8))
         case ("GET", "/"):
             let records = await configuration.environments.asyncMap { await self.board.record($0.name) ?? SyncRecord(environment: $0.name) }
-            let html = StatusPage.render(records: records, errors: await board.errors, identity: configuration.identity, leading: await board.leading)
+            let html = StatusPage.render(
+                records: records, errors: await board.errors, identity: configuration.identity, leading: await board.leading,
+                promotions: await board.promotions.mapValues(\.text))
             return FrontendResponse(status: 200, contentType: "text/html; charset=utf-8", body: Array(html.utf8))
         case ("POST", let path) where path == "/webhook" || path.hasPrefix("/webhook/"):
             let response = handleWebhook(request)

@@ -6,6 +6,8 @@ public actor StatusBoard {
     public private(set) var records: [String: SyncRecord] = [:]
     /// The last errors per environment, newest last (at most ``maxErrors``).
     public private(set) var errors: [String: [String]] = [:]
+    /// Where each environment's canary promotion stands (only while one is in progress).
+    public private(set) var promotions: [String: PromotionProgress] = [:]
     public private(set) var leading: Bool
     public private(set) var electionSettled: Bool
     public let environments: [String]
@@ -44,4 +46,8 @@ public actor StatusBoard {
     }
 
     public func record(_ environment: String) -> SyncRecord? { records[environment] }
+
+    public func promotion(_ environment: String) -> PromotionProgress? { promotions[environment] }
+
+    func updatePromotion(_ environment: String, _ progress: PromotionProgress?) { promotions[environment] = progress }
 }

@@ -4,7 +4,9 @@ import Foundation
 /// changed what, canary weights and last errors. Server-rendered HTML that needs no JavaScript
 /// and reloads itself.
 enum StatusPage {
-    static func render(records: [SyncRecord], errors: [String: [String]], identity: String, leading: Bool, refreshSeconds: Int = 5) -> String {
+    static func render(
+        records: [SyncRecord], errors: [String: [String]], identity: String, leading: Bool, promotions: [String: String] = [:], refreshSeconds: Int = 5
+    ) -> String {
         var html = """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8">
@@ -46,6 +48,7 @@ enum StatusPage {
                 }
                 html += row("canary weights", weights.joined())
             }
+            if let promotion = promotions[record.environment] { html += row("promotion", escape(promotion)) }
             if record.drifted.isEmpty {
                 html += row("drift", "none")
             } else {

@@ -1,6 +1,7 @@
 import Foundation
 import TaiCore
 public import TaiDiff
+public import TaiPromote
 import TaiYAML
 
 /// How the agent syncs one environment: an `environments/ENV/sync.yaml` (kind `SyncSettings`).
@@ -27,6 +28,8 @@ public struct SyncSettings: Sendable {
     public var prune: Bool
     public var drift: DriftPolicy
     public var ignore: [IgnoreRule]
+    /// How its canary is promoted (`spec.promotion`), if it is.
+    public var promotion: PromotionPolicy?
     /// The file the settings were read from.
     public var file: String
 
@@ -91,9 +94,13 @@ public struct SyncSettings: Sendable {
         }
         let ignore: [IgnoreRule]
         do { ignore = try IgnoreRule.parse(value, file: file) } catch { throw AgentError(file: file, message: "\(error)") }
-        return SyncSettings(
+        var settings = SyncSettings(
             name: name, path: path, revision: revision, interval: interval, prune: prune, drift: drift,
             context: try string(["spec", "cluster", "context"]), ignore: ignore, file: file)
+        do { settings.promotion = try PromotionPolicy.parse(value, file: file) } catch {
+            throw AgentError(file: file, field: error.field, message: error.message)
+        }
+        return settings
     }
 
     /// A Go-style duration: `300ms`, `30s`, `5m`, `1h30m`.

@@ -90,6 +90,9 @@ public struct Promoter: Sendable {
     public var beforePush: (@Sendable (_ attempt: Int) -> Void)?
     /// A local checkout to commit in instead of pushing to `url` (which is then its `file://` URL).
     public var checkout: String?
+    /// Policies given by the caller (the agent's --config files), by environment: used instead of
+    /// reading the environment's sync.yaml from the repository.
+    public var policies: [String: (policy: PromotionPolicy, path: String)] = [:]
 
     public init(
         cache: SourceCache, url: String, base: String = "main", credentials: GitCredentials = GitCredentials(),
@@ -109,6 +112,9 @@ public struct Promoter: Sendable {
         let snapshot: Snapshot
         do { snapshot = try cache.snapshotBlocking(url: url, revision: revision ?? base, credentials: credentials) } catch {
             throw PromoteError(message: "reading \(revision ?? base) of \(url): \(error)")
+        }
+        if let given = policies[environment] {
+            return (CanaryEditor(policy: given.policy, environment: environment, root: snapshot.directory, path: given.path), snapshot)
         }
         let file = settingsFile ?? "environments/\(environment)/sync.yaml"
         guard let data = FileManager.default.contents(atPath: snapshot.directory + "/" + file) else {
@@ -257,21 +263,24 @@ public struct Promoter: Sendable {
 }
 
 extension Promoter {
-    /// The checks of an environment's canary step, with the namespace its metrics carry.
-    public func checks(environment: String, settingsFile: String? = nil) throws(PromoteError) -> (checks: [AnalysisPolicy.Check], policy: PromotionPolicy, state: CanaryState) {
-        let (editor, _) = try editor(environment: environment, settingsFile: settingsFile)
+    /// The checks of an environment's canary step (for the namespace its objects render into),
+    /// with the policy, the canary's state and the revision they were read at.
+    public func checks(environment: String, settingsFile: String? = nil) throws(PromoteError) -> (
+        checks: [AnalysisPolicy.Check], policy: PromotionPolicy, state: CanaryState, namespace: String, revision: CommitID
+    ) {
+        let (editor, snapshot) = try editor(environment: environment, settingsFile: settingsFile)
         let objects = try editor.render()
         let namespace = objects.first { $0["kind"] == "Namespace" }?.name
             ?? objects.first { $0["kind"] == "Deployment" && $0.name == editor.policy.canaryDeployment }?[path: ["metadata", "namespace"]]?.stringValue
             ?? "default"
         let state = try editor.state(rendered: objects)
-        return (editor.policy.analysis.checks(workload: editor.policy.canaryDeployment, namespace: namespace), editor.policy, state)
+        return (editor.policy.analysis.checks(workload: editor.policy.canaryDeployment, namespace: namespace), editor.policy, state, namespace, snapshot.commit)
     }
 
     /// Acts on an analysis of the canary in progress: a pass promotes to the next step (or the
     /// finish), a failure rolls back; an inconclusive one does nothing (nil).
     public func act(on verdict: AnalysisVerdict, environment: String, settingsFile: String? = nil, mode: PublishMode) async throws(PromoteError) -> PromotionOutcome? {
-        let (_, _, state) = try checks(environment: environment, settingsFile: settingsFile)
+        let state = try checks(environment: environment, settingsFile: settingsFile).state
         guard state.inProgress else { throw PromoteError(message: "\(environment): no canary in progress (\(state.summary))") }
         switch verdict.outcome {
         case .pass:

@@ -6,6 +6,7 @@ import Prometheus
 import ServiceLifecycle
 import TaiAgent
 import TaiKube
+import TaiPromote
 
 /// `tai-gitops agent`: the in-cluster sync loop.
 struct AgentCommand: AsyncParsableCommand {
@@ -23,6 +24,7 @@ struct AgentCommand: AsyncParsableCommand {
               tai-gitops agent --config environments/prod/sync.yaml --repo https://git.example.com/tai/config.git --webhook-secret-env WEBHOOK_SECRET
               tai-gitops agent --config environments --repo . --kubeconfig /tmp/kubeconfig --listen 127.0.0.1:8080
               tai-gitops agent --config /etc/tai-gitops/sync.yaml --shard 0/2
+              tai-gitops agent --config environments --repo https://github.com/tai/config.git --promote --prometheus http://prometheus:9090 --forge github --forge-repo tai/config --forge-token-env GITHUB_TOKEN
             """
     )
 
@@ -82,6 +84,14 @@ struct AgentCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
+
+    @Flag(help: "Drive canary promotions (spec.promotion): analyze each live step against Prometheus, then commit the next step or the rollback.")
+    var promote = false
+
+    @Option(help: "With --promote: the Prometheus server of environments whose analysis names none.")
+    var prometheus: String?
+
+    @OptionGroup var forge: ForgeOptions
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
@@ -191,6 +201,9 @@ struct AgentCommand: AsyncParsableCommand {
             } else {
                 FileHandle.standardError.write(Data("note: --webhook-secret-env: $\(name) is not set; /webhook is off (syncs run on the interval and on cluster changes)\n".utf8))
             }
+        }
+        if promote {
+            configuration.promotion = PromotionSettings(prometheus: prometheus, forge: try forge.client())
         }
         if leaderElect ?? inPod, let client = clients.values.first ?? byContext.values.first {
             let podNamespace = (try? String(contentsOfFile: "/var/run/secrets/kubernetes.io/serviceaccount/namespace", encoding: .utf8))?

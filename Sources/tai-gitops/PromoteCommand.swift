@@ -272,7 +272,7 @@ struct RollbackCommand: AsyncParsableCommand {
             let promoter = try options.promoter()
             var analysis: AnalysisVerdict?
             if let prometheus {
-                let (checks, _, _) = try promoter.checks(environment: environment, settingsFile: options.settings)
+                let checks = try promoter.checks(environment: environment, settingsFile: options.settings).checks
                 analysis = await PrometheusAnalyzer(url: prometheus).evaluate(checks)
             }
             let outcome = try await promoter.promote(
@@ -410,7 +410,7 @@ struct PromoteAnalyze: AsyncParsableCommand {
     func run() async throws {
         try await exitingTwoOnError {
             let promoter = try options.promoter()
-            let (checkList, policy, state) = try promoter.checks(environment: environment, settingsFile: options.settings)
+            let (checkList, policy, state, _, _) = try promoter.checks(environment: environment, settingsFile: options.settings)
             guard state.inProgress else { throw CLIError(message: "\(environment): no canary in progress (\(state.summary)); nothing to analyze") }
             guard let url = prometheus ?? policy.analysis.prometheus else {
                 throw CLIError(message: "which Prometheus? --prometheus URL (or spec.promotion.analysis.prometheus)")

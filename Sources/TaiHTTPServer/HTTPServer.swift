@@ -3,31 +3,48 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// A request as the agent's endpoints see it.
-struct FrontendRequest: Sendable {
-    var method: String
-    var path: String
+/// A request as a loopback or in-pod endpoint sees it.
+public struct FrontendRequest: Sendable {
+    public var method: String
+    public var path: String
+    /// The query string (after `?`), undecoded.
+    public var query: String
     /// Header names lower-cased.
-    var headers: [String: String]
-    var body: [UInt8]
+    public var headers: [String: String]
+    public var body: [UInt8]
+
+    public init(method: String, path: String, query: String = "", headers: [String: String], body: [UInt8]) {
+        self.method = method
+        self.path = path
+        self.query = query
+        self.headers = headers
+        self.body = body
+    }
 }
 
 /// An answer.
-struct FrontendResponse: Sendable {
-    var status: Int
-    var contentType: String
-    var body: [UInt8]
+public struct FrontendResponse: Sendable {
+    public var status: Int
+    public var contentType: String
+    public var body: [UInt8]
 
-    static func text(_ status: Int, _ text: String) -> FrontendResponse {
+    public init(status: Int, contentType: String, body: [UInt8]) {
+        self.status = status
+        self.contentType = contentType
+        self.body = body
+    }
+
+    public static func text(_ status: Int, _ text: String) -> FrontendResponse {
         FrontendResponse(status: status, contentType: "text/plain; charset=utf-8", body: Array((text + "\n").utf8))
     }
 }
 
-/// The agent's HTTP server (SwiftNIO, HTTP/1.1): it reads a request (refusing bodies over the
-/// limit with 413 before reading them) and hands it to an async handler.
-final class HTTPFrontend: Sendable {
-    let host: String
-    let port: Int
+/// A small HTTP server (SwiftNIO, HTTP/1.1): it reads a request (refusing bodies over the limit
+/// with 413 before reading them) and hands it to an async handler. The agent's endpoints and the
+/// promotion testbed's doubles run on it.
+public final class HTTPFrontend: Sendable {
+    public let host: String
+    public let port: Int
     private let group: MultiThreadedEventLoopGroup
     private let channel: any Channel
 
@@ -38,7 +55,7 @@ final class HTTPFrontend: Sendable {
         self.channel = channel
     }
 
-    static func start(
+    public static func start(
         host: String, port: Int, maxBody: Int, handler: @escaping @Sendable (FrontendRequest) async -> FrontendResponse
     ) async throws -> HTTPFrontend {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -60,7 +77,7 @@ final class HTTPFrontend: Sendable {
         }
     }
 
-    func stop() async {
+    public func stop() async {
         try? await channel.close()
         try? await group.shutdownGracefully()
     }
@@ -106,8 +123,9 @@ private final class FrontendHandler: ChannelInboundHandler, @unchecked Sendable 
             }
             var headers: [String: String] = [:]
             for (name, value) in head.headers { headers[name.lowercased()] = value }
-            let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
-            let request = FrontendRequest(method: head.method.rawValue, path: path, headers: headers, body: body)
+            let parts = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+            let path = parts.first.map(String.init) ?? head.uri
+            let request = FrontendRequest(method: head.method.rawValue, path: path, query: parts.count > 1 ? String(parts[1]) : "", headers: headers, body: body)
             body = []
             let handler = self.handler
             let loop = context.eventLoop
