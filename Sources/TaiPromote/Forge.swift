@@ -101,7 +101,8 @@ public struct ForgeClient: Sendable {
         }
         if settings.kind == .github { headers.append(("X-GitHub-Api-Version", "2022-11-28")) }
         if body != nil { headers.append(("Content-Type", "application/json")) }
-        let description = "\(settings.kind.rawValue) \(method.rawValue) \(path.split(separator: "?").first.map(String.init) ?? path)"
+        let fullPath = String((apiRoot + path).dropFirst(settings.url.count))
+        let description = "\(settings.kind.rawValue) \(method.rawValue) \(fullPath.split(separator: "?").first.map(String.init) ?? fullPath)"
         let response: HTTPResponse
         do {
             response = try await http.execute(HTTPRequest(method: method, url: apiRoot + path, headers: headers, body: body.map { JSON.serializeBytes($0) }))
