@@ -187,7 +187,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "TaiAgentTests",
-            dependencies: ["TaiAgent", "TaiCore", "TaiProcess", "TaiTesting", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["TaiAgent", "TaiCore", "TaiProcess", "TaiTesting", "PromotionTestbed", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings),
     ]
 )

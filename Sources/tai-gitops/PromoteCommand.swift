@@ -80,12 +80,13 @@ struct PromoteOptions: ParsableArguments {
 
     @OptionGroup var forge: ForgeOptions
 
-    /// The promoter for these options: the URL it reads and writes and the forge.
-    func promoter() throws(CLIError) -> Promoter {
+    /// The promoter for these options: the URL it reads and writes and the forge. `readOnly`: it
+    /// only reads (status, analysis without --act), so a remote URL needs no --push.
+    func promoter(readOnly: Bool = false) throws(CLIError) -> Promoter {
         let url: String
         var checkout: String?
         if SourceOptions.isURL(repo) {
-            guard push else { throw CLIError(message: "--repo \(repo) is a remote repository: add --push to commit to it (or run in a checkout)") }
+            guard push || readOnly else { throw CLIError(message: "--repo \(repo) is a remote repository: add --push to commit to it (or run in a checkout)") }
             url = repo
         } else {
             let top = git(["rev-parse", "--show-toplevel"], in: repo)
@@ -303,7 +304,7 @@ struct PromoteStatus: AsyncParsableCommand {
 
     func run() async throws {
         try await exitingTwoOnError {
-            let promoter = try options.promoter()
+            let promoter = try options.promoter(readOnly: true)
             let (editor, snapshot) = try promoter.editor(environment: environment, settingsFile: options.settings)
             let objects = try editor.render()
             let state = try editor.state(rendered: objects)
@@ -409,7 +410,7 @@ struct PromoteAnalyze: AsyncParsableCommand {
 
     func run() async throws {
         try await exitingTwoOnError {
-            let promoter = try options.promoter()
+            let promoter = try options.promoter(readOnly: !act)
             let (checkList, policy, state, _, _) = try promoter.checks(environment: environment, settingsFile: options.settings)
             guard state.inProgress else { throw CLIError(message: "\(environment): no canary in progress (\(state.summary)); nothing to analyze") }
             guard let url = prometheus ?? policy.analysis.prometheus else {
