@@ -118,6 +118,9 @@ public final class Agent: Service, Sendable {
         AgentMetrics.recordAPIResponse(method: method, status: status)
     }
 
+    /// Wakes an environment's loop.
+    func fireTrigger(_ environment: String, _ reason: EnvironmentSync.Trigger) { triggers[environment]?.fire(reason) }
+
     /// Whether graceful shutdown began: syncs stop before their next step.
     var isStopping: Bool { stopping.load(ordering: .relaxed) }
 

@@ -38,6 +38,8 @@ public struct EnvironmentSync: Sendable {
     /// What set a sync off.
     public enum Trigger: String, Sendable {
         case start, interval, webhook, clusterChange = "cluster change", retry
+        /// The agent merged a promotion step itself: git moved.
+        case promotion
     }
 
     /// Runs the steps; never throws: a failure is a record with result `Failed` and the cluster

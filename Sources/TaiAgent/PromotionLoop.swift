@@ -137,6 +137,8 @@ extension Agent {
                         let where_ = outcome.pullRequest.map { "pull request #\($0.number)" + (outcome.merged ? " (merged)" : "") } ?? "\(outcome.branch) at \(outcome.commit?.hex.prefix(12) ?? "?")"
                         progress.lastAction = "\(outcome.change.title): \(where_)"
                         logger.notice("promotion: \(outcome.change.title) — \(where_)", metadata: meta)
+                        // It merged the step itself: sync now rather than wait for a webhook.
+                        if outcome.merged { fireTrigger(env, .promotion) }
                         Counter(label: "tai_gitops_promotions_total", dimensions: [("environment", env), ("step", outcome.change.kind == .rollback ? "rollback" : "step")]).increment()
                     }
                 } catch {

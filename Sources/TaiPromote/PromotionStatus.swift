@@ -27,6 +27,7 @@ public struct LiveCanary: Sendable, Equatable {
     /// Reads the environment's canary objects in `namespace` (absent ones are nil).
     public static func read(client: KubeClient, namespace: String, policy: PromotionPolicy) async throws(KubeError) -> LiveCanary {
         var live = LiveCanary(weights: [], stable: nil, canary: nil)
+        let deployments = try await client.resource(apiVersion: "apps/v1", kind: "Deployment")  // discovers, when not done yet
         if let resource = await client.resources(group: "networking.istio.io", kind: "VirtualService"),
             let vs = try await client.get(resource, namespace: namespace, name: policy.virtualService)
         {
@@ -36,7 +37,6 @@ public struct LiveCanary: Sendable, Equatable {
                 }
             }
         }
-        let deployments = try await client.resource(apiVersion: "apps/v1", kind: "Deployment")
         func workload(_ name: String) async throws(KubeError) -> Workload? {
             guard let d = try await client.get(deployments, namespace: namespace, name: name) else { return nil }
             return Workload(

@@ -25,7 +25,8 @@ final class PromotionHarness {
     var work: String { dir.path + "/work" }
     var settingsFile: String { work + "/environments/shop/sync.yaml" }
 
-    init() throws {
+    /// `autoMerge`: the environment lets promotions merge themselves.
+    init(autoMerge: Bool = false) throws {
         let dir = try TemporaryDirectory("tai-promote-e2e")
         self.dir = dir
         emulator = try EmulatorProcess([])
@@ -34,7 +35,9 @@ final class PromotionHarness {
         try ProcessRunner.check("git", ["init", "-q", "--bare", "-b", "main", bare])
         try ProcessRunner.check("git", ["-C", bare, "config", "daemon.receivepack", "true"])
         try ProcessRunner.check("git", ["init", "-q", "-b", "main", work])
-        for (file, text) in Self.files { try dir.write("work/" + file, text) }
+        for (file, text) in Self.files {
+            try dir.write("work/" + file, autoMerge ? text.replacingOccurrences(of: "    steps: [10, 50, 100]\n", with: "    steps: [10, 50, 100]\n    autoMerge: true\n") : text)
+        }
         for args in [["add", "-A"], ["commit", "-q", "-m", "the shop environment"], ["push", "-q", bare, "main"]] {
             try ProcessRunner.check("git", ["-C", work] + args, environment: AgentHarness.gitEnv)
         }
@@ -75,22 +78,31 @@ final class PromotionHarness {
         }
     }
 
-    func startAgent() throws -> AgentProcess {
+    /// `withForge` false: the agent commits the steps on main itself (where auto-merge is allowed).
+    func startAgent(withForge: Bool = true) throws -> AgentProcess {
         let args = [
             "agent", "--config", settingsFile, "--repo", url, "--cache-dir", dir.path + "/agent-cache", "--kubeconfig", emulator.directory.path + "/kubeconfig",
             "--context", "tai-emulator", "--listen", "127.0.0.1:\(agentPort)", "--webhook-secret-file", try dir.write("secret", secret),
             "--debounce-ms", "200", "--log-format", "json", "--identity", "promoter", "--no-leader-elect", "--promote", "--prometheus", prometheus.url,
-        ] + (try forgeArguments)
+        ] + (withForge ? try forgeArguments : [])
         let agent = try AgentProcess(arguments: args, port: agentPort, log: dir.path + "/agent.log")
         self.agent = agent
         return agent
     }
 
     /// `tai-gitops promote|rollback …` against the repository and the forge.
-    func cli(_ arguments: [String]) throws -> ProcessResult {
+    func cli(_ arguments: [String], withForge: Bool = true) throws -> ProcessResult {
         try ProcessRunner.run(
             TaiTesting.taiGitopsBinary,
-            arguments + ["--repo", url, "--cache-dir", dir.path + "/cli-cache", "--settings", "environments/shop/sync.yaml"] + (try forgeArguments))
+            arguments + ["--repo", url, "--cache-dir", dir.path + "/cli-cache", "--settings", "environments/shop/sync.yaml"] + (withForge ? try forgeArguments : []))
+    }
+
+    /// The push webhook a forge sends for main's head.
+    func announcePush() throws {
+        let head = try ProcessRunner.check("git", ["-C", bare, "rev-parse", "main"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let body = #"{"ref":"refs/heads/main","after":"\#(head)"}"#
+        let signature = AgentHarness.sign(body, secret: secret)
+        _ = try http("POST", "http://127.0.0.1:\(agentPort)/webhook", headers: ["Content-Type": "application/json", "X-GitHub-Event": "push", "X-Hub-Signature-256": "sha256=" + signature], body: body)
     }
 
     func live(_ kind: String, _ name: String) -> Value? { try? emulator.json(["get", kind, name, "-n", "shop", "-o", "json"]) }
@@ -303,12 +315,41 @@ struct PromotionEndToEndTests {
         for trailer in ["Promote-Analysis: fail", "Analysis-Check: success rate", "Analysis-Query: sum(rate(istio_requests_total", "Analysis-Threshold: >= 0.95", "Analysis-Value: 0.", "Analysis-Time: 20"] {
             #expect(message.contains(trailer), "missing \(trailer) in \(message)")
         }
+        // `promote status` reads git and the cluster, and finds them equal.
+        let status2 = try h.cli(["promote", "status", "shop", "--kubeconfig", h.emulator.directory.path + "/kubeconfig", "--context", "tai-emulator"])
+        #expect(status2.status == 0, "\(status2.stderr)")
+        #expect(status2.stdout.contains("shop: stable on v1.1.0 (no canary in progress)"), "\(status2.stdout)")
+        #expect(status2.stdout.contains("weights stable=100 canary=0") && status2.stdout.contains("the cluster runs what git says"), "\(status2.stdout)")
         // No pull request was opened twice, and every request carried the token.
         let heads = h.forge.pullRequests.map(\.head)
         #expect(Set(heads).count == heads.count, "\(heads)")
         #expect(h.forge.requests.allSatisfy { $0.authorization == "Bearer forge-token" })
+        await h.stopServices()
+    }
+
+    @Test("where the environment allows it and no forge is set, the agent commits each passing step on main itself and syncs it: 10 → finish untouched")
+    func autoMergeWithoutForge() async throws {
+        let h = try PromotionHarness(autoMerge: true)
+        defer { h.dir.remove() }
+        try await h.startServices()
+        let agent = try h.startAgent(withForge: false)
+        defer { agent.stop() }
+        try agent.waitReady(timeout: 30)
+        let first = try h.cli(["promote", "shop", "--image", "web=v1.1.0", "--push", "--auto-merge", "-o", "json"], withForge: false)
+        #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
+        #expect(first.stdout.contains("\"branch\" : \"main\"") || first.stdout.contains("\"branch\": \"main\""), "\(first.stdout)")
+        try h.announcePush()
+        try waitUntil(timeout: 30, "the finish, by the agent alone (now \(h.liveState)); log: \(agent.logText().suffix(3000))") {
+            h.liveState == (0, "registry.local/web:v1.1.0", "registry.local/web:v1.1.0")
+        }
+        let subjects = try ProcessRunner.check("git", ["-C", h.bare, "log", "--format=%s", "main"]).split(separator: "\n").map(String.init)
+        #expect(subjects.prefix(4) == [
+            "promote(shop): web v1.0.0 → v1.1.0, finish", "promote(shop): web v1.0.0 → v1.1.0, canary 100%",
+            "promote(shop): web v1.0.0 → v1.1.0, canary 50%", "promote(shop): web v1.0.0 → v1.1.0, canary 10%",
+        ], "\(subjects)")
+        // The status page shows the promotion as it went (the last action of the agent).
         let page = try agent.get("/").body
-        #expect(page.contains("promotion") || page.contains("shop"))
+        #expect(page.contains("shop"), "\(page.prefix(500))")
         await h.stopServices()
     }
 }

@@ -128,9 +128,12 @@ final class AgentHarness {
     /// A push event as GitHub sends it, signed with the secret (or not).
     func githubPush(commit: String, signature: String? = nil) -> (headers: [String: String], body: String) {
         let body = #"{"ref":"refs/heads/main","after":"\#(commit)","repository":{"clone_url":"\#(url)"}}"#
-        let mac = HMAC<SHA256>.authenticationCode(for: Array(body.utf8), using: SymmetricKey(data: Array(secret.utf8)))
-        let hex = mac.map { String(format: "%02x", $0) }.joined()
-        return (["X-Hub-Signature-256": signature ?? "sha256=" + hex, "X-GitHub-Event": "push", "Content-Type": "application/json"], body)
+        return (["X-Hub-Signature-256": signature ?? "sha256=" + Self.sign(body, secret: secret), "X-GitHub-Event": "push", "Content-Type": "application/json"], body)
+    }
+
+    /// GitHub's signature of a webhook body: HMAC-SHA256 with the shared secret, in hex.
+    static func sign(_ body: String, secret: String) -> String {
+        HMAC<SHA256>.authenticationCode(for: Array(body.utf8), using: SymmetricKey(data: Array(secret.utf8))).map { String(format: "%02x", $0) }.joined()
     }
 
     /// The live object as JSON (nil when missing).
