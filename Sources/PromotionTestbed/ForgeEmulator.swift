@@ -43,9 +43,14 @@ public final class ForgeEmulator: Sendable {
     public let repository: String
     /// The token requests must carry (nil: any).
     public let token: String?
-    /// Where merges are announced: a push webhook (GitHub's format, signed with the secret).
-    public let webhook: (url: String, secret: String)?
     private let state = Mutex(State())
+    private let webhookTarget: Mutex<(url: String, secret: String)?>
+
+    /// Where merges are announced: a push webhook (GitHub's format, signed with the secret).
+    public var webhook: (url: String, secret: String)? {
+        get { webhookTarget.withLock { $0 } }
+        set { webhookTarget.withLock { $0 = newValue } }
+    }
     private let server: HTTPFrontend
     private let work: String
 
@@ -54,7 +59,7 @@ public final class ForgeEmulator: Sendable {
     private init(repository: String, token: String?, webhook: (url: String, secret: String)?, server: HTTPFrontend, work: String) {
         self.repository = repository
         self.token = token
-        self.webhook = webhook
+        webhookTarget = Mutex(webhook)
         self.server = server
         self.work = work
     }

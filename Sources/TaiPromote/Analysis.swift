@@ -66,7 +66,8 @@ public struct AnalysisVerdict: Sendable, Equatable {
     public var summary: String {
         switch outcome {
         case .pass: return "passed (" + results.map { "\($0.check.name) \($0.value.map { String(format: "%.4g", $0) } ?? "?")" }.joined(separator: ", ") + ")"
-        case .fail, .inconclusive: return "\(outcome.rawValue): " + (firstProblem?.text ?? "no checks")
+        case .fail: return "failed: " + (firstProblem?.text ?? "no checks")
+        case .inconclusive: return "inconclusive: " + (firstProblem?.text ?? "no checks")
         }
     }
 

@@ -42,32 +42,9 @@ extension DemoCommand {
         _ = try git("commit", "-q", "-m", "TAI configuration")
 
         // A git server on loopback.
-        let execPath = try ChildProcess.run("git", ["--exec-path"]).outputText.trimmingCharacters(in: .whitespacesAndNewlines)
-        var daemon: ChildProcess?
-        var url = ""
-        for _ in 0..<20 where daemon == nil {
-            let port = Int.random(in: 20_000..<30_000)
-            let started = try ChildProcess(
-                execPath + "/git-daemon", ["--reuseaddr", "--export-all", "--base-path=" + work, "--listen=127.0.0.1", "--port=\(port)", origin],
-                output: .discard, error: .discard)
-            url = "git://127.0.0.1:\(port)/config"
-            for _ in 0..<40 {
-                if (try? ChildProcess.run("git", ["ls-remote", url]))?.status == 0 {
-                    daemon = started
-                    break
-                }
-                try await Task.sleep(for: .milliseconds(50))
-            }
-            if daemon == nil {
-                started.signal(SIGKILL)
-                _ = started.wait()
-            }
-        }
-        guard let daemon else { throw CLIError(message: "could not start git-daemon on loopback") }
-        defer {
-            daemon.signal(SIGKILL)
-            _ = daemon.wait()
-        }
+        let server = try await DemoGitServer.start(base: work, repository: origin)
+        defer { server.stop() }
+        let url = server.url + "/config"
 
         // The agent, syncing dev from the git server (drift policy correct, interval 1h: only
         // webhooks and cluster changes wake it here).
@@ -144,4 +121,36 @@ extension DemoCommand {
         return LoopFigures(webhookToApplied: applied, editToHealed: healed, page: page)
     }
 
+}
+
+/// `git daemon` on a free loopback port, serving one repository of `base` (pushes allowed with `allowPush`).
+struct DemoGitServer {
+    let process: ChildProcess
+    /// `git://127.0.0.1:PORT`; a repository's URL is this plus `/` and its path below `base`.
+    let url: String
+
+    static func start(base: String, repository: String, allowPush: Bool = false) async throws -> DemoGitServer {
+        let execPath = try ChildProcess.run("git", ["--exec-path"]).outputText.trimmingCharacters(in: .whitespacesAndNewlines)
+        let name = String(repository.dropFirst(base.count))
+        for _ in 0..<20 {
+            let port = Int.random(in: 20_000..<30_000)
+            let started = try ChildProcess(
+                execPath + "/git-daemon",
+                ["--reuseaddr", "--export-all", "--base-path=" + base, "--listen=127.0.0.1", "--port=\(port)"] + (allowPush ? ["--enable=receive-pack"] : []) + [repository],
+                output: .discard, error: .discard)
+            let url = "git://127.0.0.1:\(port)"
+            for _ in 0..<40 {
+                if (try? ChildProcess.run("git", ["ls-remote", url + name]))?.status == 0 { return DemoGitServer(process: started, url: url) }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            started.signal(SIGKILL)
+            _ = started.wait()
+        }
+        throw CLIError(message: "could not start git-daemon on loopback")
+    }
+
+    func stop() {
+        process.signal(SIGKILL)
+        _ = process.wait()
+    }
 }

@@ -13,9 +13,9 @@ import TaiYAML
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Show the whole loop on an embedded cluster: apply dev and prod, drift, attribution, healing.",
+        abstract: "Show the whole loop on an embedded cluster: apply, drift, attribution, healing, adoption, the agent, promotion.",
         discussion: """
-            Starts the cluster emulator in-process, installs the platform CRDs (platform/crds.yaml), applies environments/dev and environments/prod of --repo (waiting for rollouts), shows diff clean, then edits the live cluster as a person would (scales a Deployment without an autoscaler, changes an image, deletes a Service), shows the drift and who caused it, heals it with apply, shows diff clean again, prints a summary and stops.
+            Starts the cluster emulator in-process, installs the platform CRDs (platform/crds.yaml), applies environments/dev and environments/prod of --repo (waiting for rollouts), shows diff clean, then edits the live cluster as a person would (scales a Deployment without an autoscaler, changes an image, deletes a Service), shows the drift and who caused it, heals it with apply, shows diff clean again, adopts a Helm-style staging, runs the agent's loop (webhook, self-heal) and a canary promotion of prod through pull requests with Prometheus analysis and a rollback, prints a summary and stops.
 
             Example:
               tai-gitops demo
@@ -101,6 +101,9 @@ struct DemoCommand: AsyncParsableCommand {
         out.step("tai-gitops agent — the loop: a git server on loopback, a signed push webhook, a manual edit healed")
         let loop = try await agentLoop(api: api, client: client, out: out)
 
+        out.step("tai-gitops promote — prod's canary 10 → 50 → 100 through pull requests the agent opens after analysis; a failing canary rolled back")
+        let promoted = try await promotion(client: client, out: out)
+
         let elapsed = ContinuousClock.now - start
         let workerResource = try await client.resource(apiVersion: "apps/v1", kind: "Deployment")
         let workers = try await client.get(workerResource, namespace: "tai-prod", name: "tai-worker")?[path: ["spec", "replicas"]]?.intValue ?? 0
@@ -112,6 +115,9 @@ struct DemoCommand: AsyncParsableCommand {
         out.line("  KEDA's replica count survived every apply: tai-worker has \(workers) replicas")
         out.line("  staging, installed by Helm, adopted: \(adopted.adopted) objects, \(adopted.writes) writes, no value changed; diff clean: \(adopted.clean ? "yes" : "no")")
         out.line("  the agent applied a pushed commit \(String(format: "%.2f", loop.webhookToApplied)) s after its webhook and healed a manual scale in \(String(format: "%.2f", loop.editToHealed)) s")
+        if let promoted {
+            out.line("  promotion: merge → live in \(promoted.stepLatencies.map { String(format: "%.2f", $0) }.joined(separator: " / ")) s (10, 50, 100, finish); 10 → finish in \(String(format: "%.1f", promoted.fullRun)) s with a 1 s analysis interval; the failing canary rolled back in git")
+        }
         out.line("  \(api.cluster.requestCount()) API requests, \(String(format: "%.1f", elapsed.inSeconds)) s")
         await server.stop()
         if clean.hasDrift { throw ExitCode(1) }
