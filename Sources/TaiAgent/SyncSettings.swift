@@ -97,63 +97,13 @@ public struct SyncSettings: Sendable {
         var settings = SyncSettings(
             name: name, path: path, revision: revision, interval: interval, prune: prune, drift: drift,
             context: try string(["spec", "cluster", "context"]), ignore: ignore, file: file)
-        do { settings.promotion = try PromotionPolicy.parse(value, file: file) } catch {
-            throw AgentError(file: file, field: error.field, message: error.message)
-        }
+        settings.promotion = try PromotionPolicy.parse(value, file: file)
         return settings
     }
 
     /// A Go-style duration: `300ms`, `30s`, `5m`, `1h30m`.
-    public static func parseDuration(_ text: String) -> Duration? {
-        var total = 0.0
-        var number = ""
-        var index = text.startIndex
-        guard !text.isEmpty else { return nil }
-        while index < text.endIndex {
-            let c = text[index]
-            if c.isNumber || c == "." {
-                number.append(c)
-                index = text.index(after: index)
-                continue
-            }
-            var unit = ""
-            while index < text.endIndex, !text[index].isNumber, text[index] != "." {
-                unit.append(text[index])
-                index = text.index(after: index)
-            }
-            guard let n = Double(number) else { return nil }
-            let scale: Double
-            switch unit {
-            case "ms": scale = 0.001
-            case "s": scale = 1
-            case "m": scale = 60
-            case "h": scale = 3600
-            default: return nil
-            }
-            total += n * scale
-            number = ""
-        }
-        guard number.isEmpty else { return nil }
-        return .milliseconds(Int64((total * 1000).rounded()))
-    }
+    public static func parseDuration(_ text: String) -> Duration? { Duration(goStyle: text) }
 }
 
 /// Why the agent cannot do something: the file and field when it comes from configuration.
-public struct AgentError: Error, CustomStringConvertible, Sendable {
-    public var file: String?
-    public var field: String?
-    public var message: String
-
-    public init(file: String? = nil, field: String? = nil, message: String) {
-        self.file = file
-        self.field = field
-        self.message = message
-    }
-
-    public var description: String {
-        var out = ""
-        if let file { out += file + ": " }
-        if let field { out += "field '\(field)': " }
-        return out + message
-    }
-}
+public typealias AgentError = SettingsError

@@ -2,24 +2,7 @@ import Foundation
 public import TaiCore
 
 /// Why a promotion cannot go ahead: the file and field when it comes from the repository.
-public struct PromoteError: Error, CustomStringConvertible, Sendable {
-    public var file: String?
-    public var field: String?
-    public var message: String
-
-    public init(file: String? = nil, field: String? = nil, message: String) {
-        self.file = file
-        self.field = field
-        self.message = message
-    }
-
-    public var description: String {
-        var out = ""
-        if let file { out += file + ": " }
-        if let field { out += "field '\(field)': " }
-        return out + message
-    }
-}
+public typealias PromoteError = SettingsError
 
 /// How an environment promotes its canary: `spec.promotion` of its `sync.yaml`.
 ///
@@ -220,37 +203,7 @@ public struct AnalysisPolicy: Sendable, Equatable {
 }
 
 /// A Go-style duration: `300ms`, `30s`, `5m`, `1h30m`.
-func parseDuration(_ text: String) -> Duration? {
-    var total = 0.0
-    var number = ""
-    var unit = ""
-    func flush() -> Bool {
-        guard let n = Double(number) else { return false }
-        let scale: Double
-        switch unit {
-        case "ms": scale = 0.001
-        case "s": scale = 1
-        case "m": scale = 60
-        case "h": scale = 3600
-        default: return false
-        }
-        total += n * scale
-        number = ""
-        unit = ""
-        return true
-    }
-    guard !text.isEmpty else { return nil }
-    for c in text {
-        if c.isNumber || c == "." {
-            if !unit.isEmpty { guard flush() else { return nil } }
-            number.append(c)
-        } else {
-            unit.append(c)
-        }
-    }
-    guard flush() else { return nil }
-    return .milliseconds(Int64((total * 1000).rounded()))
-}
+func parseDuration(_ text: String) -> Duration? { Duration(goStyle: text) }
 
 /// Typed reads of a configuration map whose errors name the file and the field.
 struct FieldReader {

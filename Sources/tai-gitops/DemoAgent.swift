@@ -51,19 +51,9 @@ extension DemoCommand {
         var settings = try SyncSettings.load(repo + "/environments/dev/sync.yaml")
         settings.interval = .seconds(3600)
         let secret = "demo-webhook-secret"
-        let quiet = Logger(label: "tai-gitops.demo") { _ in SwiftLogNoOpLogHandler() }
-        var configuration = AgentConfiguration(
-            environments: [settings], source: .remote(RemoteSource(url: url, cache: SourceCache(root: work + "/cache"))), clients: ["dev": client],
-            identity: "demo")
-        configuration.host = "127.0.0.1"
-        configuration.port = 0
-        configuration.webhookSecret = Array(secret.utf8)
-        configuration.debounce = .milliseconds(200)
-        let agent = Agent(configuration: configuration, registry: PrometheusCollectorRegistry(), logger: quiet)
-        let group = ServiceGroup(services: [agent], logger: quiet)
-        let running = Task { try await group.run() }
-        defer { running.cancel() }
-        while !(await agent.board.isReady) { try await Task.sleep(for: .milliseconds(50)) }
+        let demoAgent = try await DemoAgent.start(settings: settings, url: url, cache: work + "/cache", client: client, secret: secret)
+        defer { demoAgent.running.cancel() }
+        let (agent, group, running) = (demoAgent.agent, demoAgent.group, demoAgent.running)
         let page = "http://127.0.0.1:\(agent.port ?? 0)/"
         out.line("  $ tai-gitops agent --config environments/dev/sync.yaml --repo \(url) --webhook-secret-file …")
         out.line("  serving the status page at \(page) (also /metrics, /readyz, /webhook)")
@@ -152,5 +142,32 @@ struct DemoGitServer {
     func stop() {
         process.signal(SIGKILL)
         _ = process.wait()
+    }
+}
+
+/// The agent run in-process by the demo: one environment from a git URL, a webhook secret,
+/// quiet logs, listening on a free loopback port; returned once ready.
+struct DemoAgent {
+    let agent: Agent
+    let group: ServiceGroup
+    let running: Task<Void, any Error>
+
+    static func start(
+        settings: SyncSettings, url: String, cache: String, client: KubeClient, secret: String, promotion: PromotionSettings? = nil
+    ) async throws -> DemoAgent {
+        let quiet = Logger(label: "tai-gitops.demo") { _ in SwiftLogNoOpLogHandler() }
+        var configuration = AgentConfiguration(
+            environments: [settings], source: .remote(RemoteSource(url: url, cache: SourceCache(root: cache))), clients: [settings.name: client],
+            identity: "demo")
+        configuration.host = "127.0.0.1"
+        configuration.port = 0
+        configuration.webhookSecret = Array(secret.utf8)
+        configuration.debounce = .milliseconds(200)
+        configuration.promotion = promotion
+        let agent = Agent(configuration: configuration, registry: PrometheusCollectorRegistry(), logger: quiet)
+        let group = ServiceGroup(services: [agent], logger: quiet)
+        let running = Task { try await group.run() }
+        while !(await agent.board.isReady) { try await Task.sleep(for: .milliseconds(50)) }
+        return DemoAgent(agent: agent, group: group, running: running)
     }
 }

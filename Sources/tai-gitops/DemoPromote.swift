@@ -68,20 +68,11 @@ extension DemoCommand {
         settings.promotion?.analysis.checks = 2
         settings.promotion?.analysis.window = "5s"
         let secret = "demo-promote-secret"
-        let quiet = Logger(label: "tai-gitops.demo") { _ in SwiftLogNoOpLogHandler() }
-        var configuration = AgentConfiguration(
-            environments: [settings], source: .remote(RemoteSource(url: url, cache: SourceCache(root: work + "/agent-cache"))), clients: ["prod": client],
-            identity: "demo")
-        configuration.host = "127.0.0.1"
-        configuration.port = 0
-        configuration.webhookSecret = Array(secret.utf8)
-        configuration.debounce = .milliseconds(200)
-        configuration.promotion = PromotionSettings(prometheus: prometheus.url, forge: forgeClient)
-        let agent = Agent(configuration: configuration, registry: PrometheusCollectorRegistry(), logger: quiet)
-        let group = ServiceGroup(services: [agent], logger: quiet)
-        let running = Task { try await group.run() }
-        defer { running.cancel() }
-        while !(await agent.board.isReady) { try await Task.sleep(for: .milliseconds(50)) }
+        let demoAgent = try await DemoAgent.start(
+            settings: settings, url: url, cache: work + "/agent-cache", client: client, secret: secret,
+            promotion: PromotionSettings(prometheus: prometheus.url, forge: forgeClient))
+        defer { demoAgent.running.cancel() }
+        let (agent, group, running) = (demoAgent.agent, demoAgent.group, demoAgent.running)
         forge.webhook = ("http://127.0.0.1:\(agent.port ?? 0)/webhook", secret)
         out.line("  $ tai-gitops agent --config environments/prod/sync.yaml --repo \(url) --promote --prometheus \(prometheus.url) --forge github …")
 

@@ -123,6 +123,17 @@ struct PromoteOptions: ParsableArguments {
     }
 }
 
+/// How a step, a rollback or an analysis's action is published beyond its commit.
+struct PublishFlags: ParsableArguments {
+    @Flag(name: .customLong("open-pr"), help: "Open a pull request (never a second one for the same step).")
+    var openPR = false
+
+    @Flag(name: .customLong("auto-merge"), help: "Merge it at once where the environment allows it (spec.promotion.autoMerge); without --open-pr, commit on the base branch directly.")
+    var autoMerge = false
+
+    var mode: PublishMode { PublishMode(openPullRequest: openPR, autoMerge: autoMerge) }
+}
+
 /// `tai-gitops promote`: canary steps as commits and pull requests.
 struct PromoteCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -166,11 +177,7 @@ struct PromoteStep: AsyncParsableCommand {
     @Flag(help: "Make the tag the stable one; the canary back to weight 0.")
     var finish = false
 
-    @Flag(name: .customLong("open-pr"), help: "Open a pull request for the step (never a second one for the same step).")
-    var openPR = false
-
-    @Flag(name: .customLong("auto-merge"), help: "Merge it at once where the environment allows it (spec.promotion.autoMerge); without --open-pr, commit on the base branch directly.")
-    var autoMerge = false
+    @OptionGroup var publish: PublishFlags
 
     @Flag(name: .customLong("dry-run"), help: "Show what would change; write nothing.")
     var dryRun = false
@@ -197,7 +204,7 @@ struct PromoteStep: AsyncParsableCommand {
                 printDryRun(change, root: editor.root)
                 return
             }
-            let outcome = try await promoter.promote(request, mode: PublishMode(openPullRequest: openPR, autoMerge: autoMerge))
+            let outcome = try await promoter.promote(request, mode: publish.mode)
             printOutcome(outcome, pushedTo: options.push ? promoter.url : nil, output: output)
         }
     }
@@ -257,11 +264,7 @@ struct RollbackCommand: AsyncParsableCommand {
     @Option(help: "A Prometheus server: the analysis that failed is run once more and recorded in the commit.")
     var prometheus: String?
 
-    @Flag(name: .customLong("open-pr"), help: "Open a pull request for the rollback.")
-    var openPR = false
-
-    @Flag(name: .customLong("auto-merge"), help: "Merge it at once where the environment allows it; without --open-pr, commit on the base branch directly.")
-    var autoMerge = false
+    @OptionGroup var publish: PublishFlags
 
     @OptionGroup var options: PromoteOptions
 
@@ -278,7 +281,7 @@ struct RollbackCommand: AsyncParsableCommand {
             }
             let outcome = try await promoter.promote(
                 PromotionRequest(environment: environment, action: .rollback, settingsFile: options.settings, analysis: analysis),
-                mode: PublishMode(openPullRequest: openPR, autoMerge: autoMerge))
+                mode: publish.mode)
             printOutcome(outcome, pushedTo: options.push ? promoter.url : nil, output: output)
         }
     }
@@ -397,11 +400,7 @@ struct PromoteAnalyze: AsyncParsableCommand {
     @Flag(help: "Act on the verdict: a pass commits the next step (or the finish), a failure the rollback.")
     var act = false
 
-    @Flag(name: .customLong("open-pr"), help: "With --act: open a pull request.")
-    var openPR = false
-
-    @Flag(name: .customLong("auto-merge"), help: "With --act: merge it where the environment allows it.")
-    var autoMerge = false
+    @OptionGroup(title: "With --act") var publish: PublishFlags
 
     @OptionGroup var options: PromoteOptions
 
@@ -436,7 +435,7 @@ struct PromoteAnalyze: AsyncParsableCommand {
             let last = verdicts.last ?? AnalysisVerdict(results: [])
             var outcome: PromotionOutcome?
             if act {
-                outcome = try await promoter.act(on: last, environment: environment, settingsFile: options.settings, mode: PublishMode(openPullRequest: openPR, autoMerge: autoMerge))
+                outcome = try await promoter.act(on: last, environment: environment, settingsFile: options.settings, mode: publish.mode)
             }
             if output == .json {
                 var json: ValueMap = ["environment": .string(environment), "tag": .string(state.canaryTag), "outcome": .string(last.outcome.rawValue), "runs": .list(verdicts.map(\.json))]

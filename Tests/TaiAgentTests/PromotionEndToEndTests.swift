@@ -284,6 +284,12 @@ struct PromotionEndToEndTests {
             try h.forge.merge(number)
             try waitUntil(timeout: 15, "step \(weight) live (now \(h.liveState))") { h.liveState.canaryWeight == weight && h.liveState.canary == "registry.local/web:v1.1.0" }
             stepLatencies.append((ContinuousClock.now - merged).inSeconds)
+            if weight == 10 {
+                // `promote analyze` runs the same checks by hand (read-only: no --act).
+                let analyze = try h.cli(["promote", "analyze", "shop", "--prometheus", h.prometheus.url, "--checks", "1", "-o", "json"])
+                #expect([0, 3].contains(analyze.status) && analyze.stdout.contains("\"tag\""), "\(analyze.stdout)\(analyze.stderr)")
+                #expect(analyze.stdout.contains("success rate") && analyze.stdout.contains("istio_requests_total"), "\(analyze.stdout)")
+            }
             // The agent analyzes the live step and, after two passing checks, opens the next one.
             number = try h.waitForPullRequest(next)
         }
