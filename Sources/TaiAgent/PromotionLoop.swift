@@ -88,7 +88,13 @@ extension Agent {
             try? await Task.sleep(for: policy.analysis.interval)
             guard !isStopping, await board.leading, let record = await board.record(env), record.result == .synced, let applied = record.appliedRevision else { continue }
             let read: (checks: [AnalysisPolicy.Check], policy: PromotionPolicy, state: CanaryState, namespace: String, revision: CommitID)
-            do { read = try promoter.checks(environment: env) } catch {
+            do {
+                // A fetch and a render: off the cooperative threads, which the sync loops share.
+                let current = promoter
+                read = try await withCheckedThrowingContinuation { continuation in
+                    DispatchQueue.global().async { continuation.resume(with: Result { try current.checks(environment: env) }) }
+                }
+            } catch {
                 logger.warning("promotion: \(error)", metadata: meta)
                 continue
             }

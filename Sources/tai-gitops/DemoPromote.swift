@@ -120,9 +120,9 @@ extension DemoCommand {
         out.line("  merged #\(pr.number) → applied \(String(format: "%.2f", finished)) s later: tai-api runs v1.1.0 as the stable image, tai-vs \(weightsText(await live()!))")
 
         // A canary that fails its analysis is rolled back in git.
+        exporter.set(successRate: 0.6)  // the build v1.2.0 will fail 40 % of its requests
         let bad = try await promoter.promote(PromotionRequest(environment: "prod", action: .next, tag: "v1.2.0", image: "tai-api"), mode: PublishMode(openPullRequest: true))
         out.line("  $ tai-gitops promote prod --image tai-api=v1.2.0 --push --open-pr …   → #\(bad.pullRequest?.number ?? 0); merged")
-        exporter.set(successRate: 0.6)
         try forge.merge(bad.pullRequest?.number ?? 0)
         _ = try await waitFor("v1.2.0 at 10 %") { $0.canary?.image == "ghcr.io/tai/tai-api:v1.2.0" }
         out.line("  v1.2.0 takes 10 % of the traffic; 40 % of its requests now fail")

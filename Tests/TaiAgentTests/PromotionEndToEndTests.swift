@@ -285,6 +285,10 @@ struct PromotionEndToEndTests {
             try waitUntil(timeout: 15, "step \(weight) live (now \(h.liveState))") { h.liveState.canaryWeight == weight && h.liveState.canary == "registry.local/web:v1.1.0" }
             stepLatencies.append((ContinuousClock.now - merged).inSeconds)
             if weight == 10 {
+                // The status page and /status.json show where the promotion stands.
+                try waitUntil(timeout: 10, "the promotion on /status.json") { (try? agent.get("/status.json").body)?.contains("\"lastVerdict\"") == true }
+                let page = try agent.get("/").body
+                #expect(page.contains("<th>promotion</th>") && page.contains("canary 10% on v1.1.0, stable on v1.0.0"), "\(page)")
                 // `promote analyze` runs the same checks by hand (read-only: no --act).
                 let analyze = try h.cli(["promote", "analyze", "shop", "--prometheus", h.prometheus.url, "--checks", "1", "-o", "json"])
                 #expect([0, 3].contains(analyze.status) && analyze.stdout.contains("\"tag\""), "\(analyze.stdout)\(analyze.stderr)")
@@ -306,10 +310,10 @@ struct PromotionEndToEndTests {
         #expect(log.contains("Promote-Step: 50 (2/3)") && log.contains("Promote-Analysis: pass") && log.contains("Promote-Step: finish"), "\(log)")
 
         // A failing canary: v1.2.0 at 10 %, its requests start failing, the agent opens the rollback.
+        h.exporter.set(successRate: 0.5)  // from now on: the new canary's requests fail (set early, so the window holds failures)
         let second = try h.cli(["promote", "shop", "--image", "web=v1.2.0", "--push", "--open-pr"])
         #expect(second.status == 0, "\(second.stdout)\(second.stderr)")
         let step = try h.waitForPullRequest("promote/shop/web-v1.2.0-10")
-        h.exporter.set(successRate: 0.5)
         try h.forge.merge(step)
         try waitUntil(timeout: 15, "v1.2.0 at 10 % live") { h.liveState.canary == "registry.local/web:v1.2.0" }
         let rollback = try h.waitForPullRequest("rollback/shop/web-v1.2.0")
