@@ -115,13 +115,15 @@ extension SourceCache {
                 commit = try repository.commit(
                     changes: changes, parent: parent, message: message, author: request.author, committer: request.committer,
                     sign: key.map { key in { content in try Self.sshSign(content, key: key) } })
-                try repository.setReference("refs/heads/\(request.branch)", to: commit)
+                // Kept under a namespace of its own: a local branch in the cache would be taken for
+                // the remote's by a later look-up of the same name if this push never lands.
+                try repository.setReference(Self.publishReference(request.branch), to: commit)
             } catch {
                 throw SourceError(message: "committing on \(request.branch): \(error.message)")
             }
             request.beforePush?(attempt)
             do {
-                try repository.push(refspecs: ["refs/heads/\(request.branch):refs/heads/\(request.branch)"], credentials: request.credentials)
+                try repository.push(refspecs: ["\(Self.publishReference(request.branch)):refs/heads/\(request.branch)"], credentials: request.credentials)
                 return Published(commit: commit, branch: request.branch, attempts: attempt, events: events)
             } catch let rejected as PushRejected {
                 events.append("attempt \(attempt): \(rejected); fetching and committing again on the new head")
@@ -133,6 +135,9 @@ extension SourceCache {
         }
         throw SourceError(message: "pushing \(request.branch) to \(request.url) was refused \(request.maxAttempts) times: \(events.last ?? "")")
     }
+
+    /// Where a commit waits in the cache for its push to `branch`.
+    static func publishReference(_ branch: String) -> String { "refs/tai-gitops/publish/" + branch }
 
     struct SigningFailed: Error, CustomStringConvertible { var description: String }
 

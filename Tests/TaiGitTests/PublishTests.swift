@@ -87,3 +87,31 @@ struct PublishTests {
         #expect(snapshot.commit == result.commit)
     }
 }
+
+extension PublishTests {
+    @Test("a push that never lands leaves no branch in the cache for a later look-up to mistake for the remote's")
+    func failedPushLeavesNoBranch() throws {
+        let origin = try SourceCacheTests.Origin()
+        defer { origin.dir.remove() }
+        let remote = try Self.bareRemote(origin)
+        // A git daemon that serves fetches but refuses pushes (receive-pack is off).
+        let port = TaiTesting.freePort()
+        let execPath = try ProcessRunner.check("git", ["--exec-path"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let daemon = try BackgroundProcess(execPath + "/git-daemon", ["--reuseaddr", "--export-all", "--base-path=" + origin.dir.path, "--listen=127.0.0.1", "--port=\(port)", remote])
+        defer { daemon.stop() }
+        let url = "git://127.0.0.1:\(port)/remote.git"
+        let cache = SourceCache(root: origin.dir.path + "/cache")
+        var served = false
+        for _ in 0..<50 where !served {
+            served = (try? cache.snapshotBlocking(url: url, revision: "main")) != nil
+            if !served { Thread.sleep(forTimeInterval: 0.1) }
+        }
+        #expect(served, "git daemon did not serve")
+        #expect(throws: SourceError.self) {
+            try cache.publish(PublishRequest(url: url, base: "main", branch: "promote/y", changes: Self.bumpImage("v9"), message: "m", author: Self.bot))
+        }
+        #expect(throws: SourceError.self, "the unpushed commit is not served as the remote's promote/y") {
+            try cache.snapshotBlocking(url: url, revision: "promote/y")
+        }
+    }
+}
