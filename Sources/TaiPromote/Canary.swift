@@ -33,40 +33,64 @@ public struct CanaryState: Sendable, Equatable {
     }
 }
 
-/// One value a promotion moves: the file, the path in it, the text it had and the value it gets.
-/// Kept as edits (not whole files) so that a commit retried on a newer tree applies the same
-/// moves there — and refuses when someone else moved the same value meanwhile.
+/// One change a promotion makes to a file: a value moved (the path, the text it had, the value it
+/// gets), a file created, or an entry added to a top-level list. Kept as edits (not whole files)
+/// so that a commit retried on a newer tree makes the same changes there — and refuses when
+/// someone else moved the same value, or created the same file, meanwhile.
 public struct ValueEdit: Sendable, Equatable {
+    public enum Operation: Sendable, Equatable {
+        case replace(path: [YAMLPathStep], old: String, new: Value)
+        /// The file must not exist yet.
+        case create(content: String)
+        /// `item` (a block list element written at column 0) appended to the top-level list `key`.
+        case appendToList(key: String, item: String)
+    }
+
     public var file: String
-    public var path: [YAMLPathStep]
-    public var old: String
-    public var new: Value
+    public var operation: Operation
+
+    public init(file: String, operation: Operation) {
+        self.file = file
+        self.operation = operation
+    }
+
+    public init(file: String, path: [YAMLPathStep], old: String, new: Value) {
+        self.init(file: file, operation: .replace(path: path, old: old, new: new))
+    }
 
     /// Applies edits to the files `read` gives; by file, their new contents.
     ///
-    /// - Throws: ``PromoteError`` naming the file and field whose value is no longer `old`.
+    /// - Throws: ``PromoteError`` naming the file (and field) that no longer takes the edit.
     public static func apply(_ edits: [ValueEdit], read: (String) -> [UInt8]?) throws(PromoteError) -> [String: [UInt8]] {
         var out: [String: [UInt8]] = [:]
         for file in Set(edits.map(\.file)).sorted() {
-            guard let bytes = read(file) else { throw PromoteError(file: file, message: "cannot be read") }
-            let text = String(decoding: bytes, as: UTF8.self)
-            let mine = edits.filter { $0.file == file }
+            var text = read(file).map { String(decoding: $0, as: UTF8.self) }
             do {
-                let locations = try YAML.scalarLocations(text, file: file)
-                for edit in mine {
-                    let found = locations.first { $0.document == 0 && $0.path == edit.path }?.text
-                    guard found == edit.old else {
-                        throw PromoteError(
-                            file: file, field: YAML.pathText(edit.path),
-                            message: "is \(found.map { "'\($0)'" } ?? "missing") now, not '\(edit.old)': another change moved it; start again from the new state")
+                for edit in edits where edit.file == file {
+                    switch edit.operation {
+                    case .create(let content):
+                        guard text == nil else { throw PromoteError(file: file, message: "exists now: another change created it; start again from the new state") }
+                        text = content
+                    case .appendToList(let key, let item):
+                        guard let current = text else { throw PromoteError(file: file, message: "cannot be read") }
+                        text = try YAML.appendingListItem(in: current, key: key, item: item, file: file)
+                    case .replace(let path, let old, let new):
+                        guard let current = text else { throw PromoteError(file: file, message: "cannot be read") }
+                        let found = try YAML.scalarLocations(current, file: file).first { $0.document == 0 && $0.path == path }?.text
+                        guard found == old else {
+                            throw PromoteError(
+                                file: file, field: YAML.pathText(path),
+                                message: "is \(found.map { "'\($0)'" } ?? "missing") now, not '\(old)': another change moved it; start again from the new state")
+                        }
+                        text = try YAML.replacingScalars(in: current, [YAMLScalarEdit(path: path, value: new)], file: file)
                     }
                 }
-                out[file] = Array(try YAML.replacingScalars(in: text, mine.map { YAMLScalarEdit(path: $0.path, value: $0.new) }, file: file).utf8)
             } catch let error as PromoteError {
                 throw error
             } catch {
                 throw PromoteError(file: file, message: "\(error)")
             }
+            if let text { out[file] = Array(text.utf8) }
         }
         return out
     }
@@ -138,6 +162,12 @@ public struct PromotionChange: Sendable {
 
     /// A paragraph for the commit message and pull request body.
     public var explanation: String {
+        let created = edits.compactMap { edit -> String? in if case .create = edit.operation { return edit.file } else { return nil } }
+        let first = created.isEmpty ? "" : " First promotion here: \(created.joined(separator: ", ")) is created and listed in the kustomization's patches."
+        return steps + first
+    }
+
+    private var steps: String {
         switch kind {
         case .step(let weight, let index):
             return "Step \(index + 1) of \(plan.count) of the canary plan \(plan): the canary image moves to \(tag)"
@@ -333,13 +363,7 @@ public struct CanaryEditor: Sendable {
         if stable.text != target.stableTag { edits.append(ValueEdit(file: file, path: stable.path, old: stable.text, new: .string(target.stableTag))) }
         guard let canaryWeight = target.canaryWeight else { return (edits, "n/a (no VirtualService)") }
         guard FileManager.default.fileExists(atPath: root + "/" + weightsPath) else {
-            throw PromoteError(
-                file: weightsPath,
-                message: """
-                    missing: \(policy.virtualService)'s weights are moved in this file, a JSON 6902 patch the kustomization lists \
-                    (patches: [{path: \(policy.weightsFile), target: {kind: VirtualService, name: \(policy.virtualService)}}]) \
-                    with one `op: replace, path: /spec/http/H/route/R/weight` per route
-                    """)
+            return (edits + (try createWeights(canaryWeight: canaryWeight, kustomization: file)), weightsText(canaryWeight))
         }
         let ops = try weightOps(try text(weightsPath))
         guard !ops.isEmpty else {
@@ -365,7 +389,47 @@ public struct CanaryEditor: Sendable {
                 edits.append(ValueEdit(file: weightsPath, path: [.index(op.op), .key("value")], old: String(op.weight), new: .int(weight)))
             }
         }
-        return (edits, "\(policy.stableSubset)=\(100 - canaryWeight),\(policy.canarySubset)=\(canaryWeight)")
+        return (edits, weightsText(canaryWeight))
+    }
+
+    private func weightsText(_ canaryWeight: Int) -> String { "\(policy.stableSubset)=\(100 - canaryWeight),\(policy.canarySubset)=\(canaryWeight)" }
+
+    /// The first promotion of an environment without a weights file: the file, written from the
+    /// rendered VirtualService (a `test` of each route's subset, then its weight), and its entry in
+    /// the kustomization's `patches`.
+    func createWeights(canaryWeight: Int, kustomization: String) throws(PromoteError) -> [ValueEdit] {
+        let rendered = try render()
+        guard let vs = rendered.first(where: { $0["kind"] == "VirtualService" && $0.name == policy.virtualService }) else {
+            throw PromoteError(file: weightsPath, message: "missing, and the environment renders no VirtualService \(policy.virtualService) to write it for")
+        }
+        var ops = ""
+        for (h, http) in (vs[path: ["spec", "http"]]?.listValue ?? []).enumerated() {
+            let routes = http["route"]?.listValue ?? []
+            let subsets = routes.map { $0[path: ["destination", "subset"]]?.stringValue }
+            guard subsets.contains(policy.stableSubset), subsets.contains(policy.canarySubset) else { continue }
+            for (r, subset) in subsets.enumerated() {
+                guard let subset, subset == policy.stableSubset || subset == policy.canarySubset else { continue }
+                let weight = subset == policy.canarySubset ? canaryWeight : 100 - canaryWeight
+                ops += "- op: test\n  path: /spec/http/\(h)/route/\(r)/destination/subset\n  value: \(subset)\n"
+                ops += "- op: replace\n  path: /spec/http/\(h)/route/\(r)/weight\n  value: \(weight)\n"
+            }
+        }
+        guard !ops.isEmpty else {
+            throw PromoteError(
+                file: weightsPath,
+                message: "missing, and no route of VirtualService \(policy.virtualService) splits between subsets '\(policy.stableSubset)' and '\(policy.canarySubset)'")
+        }
+        let header = """
+            # The canary weights of \(policy.virtualService) in this environment, moved by `tai-gitops promote` and
+            # `tai-gitops rollback`. Each `test` pins a route to its subset, so a reordered VirtualService
+            # fails the render instead of sending traffic to the wrong pods.
+
+            """
+        let entry = "- path: \(policy.weightsFile)\n  target:\n    kind: VirtualService\n    name: \(policy.virtualService)\n"
+        return [
+            ValueEdit(file: weightsPath, operation: .create(content: header + ops)),
+            ValueEdit(file: kustomization, operation: .appendToList(key: "patches", item: entry)),
+        ]
     }
 
     /// Checks the changed tree: it renders, its VirtualService's weights sum to 100 on every route,

@@ -66,6 +66,61 @@ extension YAML {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// Appends `item` (block YAML of one list element, written as at column 0, starting with
+    /// `- `) to the top-level block list `key` of the stream's first document, indented as that
+    /// list's elements are and placed after its last one; a missing key is added at the end of the
+    /// document as a new list. Nothing else of the text changes.
+    ///
+    /// - Throws: ``YAMLError`` when `key` holds something other than a block list (a flow list
+    ///   `[…]`, a map or a scalar), or when the stream has more than one document.
+    public static func appendingListItem(in text: String, key: String, item: String, file: String? = nil) throws(YAMLError) -> String {
+        let bytes = Array(text.utf8)
+        let walker = LibYAMLLocator(input: bytes, file: file)
+        let locations = try walker.locate()
+        guard !locations.contains(where: { $0.document > 0 }) && !walker.collections.contains(where: { $0.document > 0 }) else {
+            throw YAMLError(file: file, line: 0, column: 0, message: "cannot add to `\(key)`: the file holds several YAML documents")
+        }
+        let body = item.hasSuffix("\n") ? item : item + "\n"
+        guard let list = walker.collections.first(where: { $0.document == 0 && $0.path == [.key(key)] }) else {
+            if walker.keys.contains(where: { $0.document == 0 && $0.path == [.key(key)] }) || locations.contains(where: { $0.path == [.key(key)] }) {
+                throw YAMLError(file: file, line: 0, column: 0, message: "`\(key)` is not a list; cannot add an entry to it")
+            }
+            var out = text
+            if !out.isEmpty && !out.hasSuffix("\n") { out += "\n" }
+            return out + key + ":\n" + body
+        }
+        guard list.isSequence, !list.isFlow else {
+            throw YAMLError(
+                file: file, line: list.line, column: 0,
+                message: "`\(key)` is \(list.isSequence ? "a flow list ([…])" : "not a list"); write it as a block list (one `- ` entry per line) to have an entry added")
+        }
+        // After the last line any of its values reaches.
+        let inside = locations.filter { $0.document == 0 && $0.path.first == .key(key) }.map(\.range.upperBound)
+            + walker.collections.filter { $0.document == 0 && $0.path.count > 1 && $0.path.first == .key(key) }.map(\.end)
+        var cut = inside.max() ?? list.end
+        if cut > 0 && bytes[cut - 1] != 0x0A {
+            while cut < bytes.count && bytes[cut] != 0x0A { cut += 1 }
+            cut = min(cut + 1, bytes.count)
+        }
+        // A block scalar's end mark lies past the blank and comment lines that follow it: step
+        // back over those (a comment indented no deeper than the list belongs to what follows).
+        while cut > 0 {
+            var lineStart = cut - 1
+            while lineStart > 0 && bytes[lineStart - 1] != 0x0A { lineStart -= 1 }
+            let line = bytes[lineStart..<cut]
+            let indentation = line.prefix { $0 == 0x20 }.count
+            let rest = line.dropFirst(indentation).filter { $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }
+            guard rest.isEmpty || (rest.first == UInt8(ascii: "#") && indentation <= list.column) else { break }
+            cut = lineStart
+        }
+        let indent = String(repeating: " ", count: list.column)
+        var insertion = body.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map { $0.isEmpty ? "" : indent + $0 }.joined(separator: "\n") + "\n"
+        if cut == bytes.count && !(bytes.last.map { $0 == 0x0A } ?? true) { insertion = "\n" + insertion }
+        var out = bytes
+        out.insert(contentsOf: Array(insertion.utf8), at: cut)
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// A path as `images[1].newTag`.
     public static func pathText(_ path: [YAMLPathStep]) -> String {
         var out = ""
@@ -123,8 +178,24 @@ extension String {
     fileprivate func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }
 
-/// Walks libyaml's events and records where each scalar value is written.
+/// Walks libyaml's events and records where each scalar value is written (and, for edits that
+/// add to the text, each map key and each list or map).
 final class LibYAMLLocator {
+    struct Collection {
+        var document: Int
+        var path: [YAMLPathStep]
+        var isSequence: Bool
+        var isFlow: Bool
+        /// Byte offsets of its start and end marks; the 0-based column of its start; its 1-based line.
+        var start: Int
+        var end: Int
+        var column: Int
+        var line: Int
+    }
+
+    private(set) var keys: [YAMLScalarLocation] = []
+    private(set) var collections: [Collection] = []
+    private var open: [Int] = []
     private let bytes: [UInt8]
     private let file: String?
     /// Byte offset of each line's start.
@@ -205,12 +276,16 @@ final class LibYAMLLocator {
                 let scalar = event.data.scalar
                 let value = scalar.value.map { String(decoding: UnsafeBufferPointer(start: $0, count: scalar.length), as: UTF8.self) } ?? ""
                 let (path, isKey) = nextPath()
-                if isKey {
-                    if case .mapping(let p, _)? = stack.last { stack[stack.count - 1] = .mapping(path: p, key: value) }
-                    continue
-                }
                 let start = offset(line: Int(event.start_mark.line), column: Int(event.start_mark.column))
                 let end = offset(line: Int(event.end_mark.line), column: Int(event.end_mark.column))
+                if isKey {
+                    if case .mapping(let p, _)? = stack.last {
+                        stack[stack.count - 1] = .mapping(path: p, key: value)
+                        keys.append(YAMLScalarLocation(
+                            document: document, path: p + [.key(value)], range: start..<max(start, end), style: .plain, text: value, line: Int(event.start_mark.line) + 1))
+                    }
+                    continue
+                }
                 let style: YAMLScalarLocation.Style
                 switch scalar.style {
                 case YAML_SINGLE_QUOTED_SCALAR_STYLE: style = .singleQuoted
@@ -225,11 +300,20 @@ final class LibYAMLLocator {
             case YAML_ALIAS_EVENT:
                 let (_, isKey) = nextPath()
                 if isKey, case .mapping(let p, _)? = stack.last { stack[stack.count - 1] = .mapping(path: p, key: "*alias") } else { advance() }
-            case YAML_MAPPING_START_EVENT:
-                stack.append(.mapping(path: nextPath().path, key: nil))
-            case YAML_SEQUENCE_START_EVENT:
-                stack.append(.sequence(path: nextPath().path, index: 0))
+            case YAML_MAPPING_START_EVENT, YAML_SEQUENCE_START_EVENT:
+                let isSequence = event.type == YAML_SEQUENCE_START_EVENT
+                let path = nextPath().path
+                let isFlow = isSequence ? event.data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE : event.data.mapping_start.style == YAML_FLOW_MAPPING_STYLE
+                let start = offset(line: Int(event.start_mark.line), column: Int(event.start_mark.column))
+                open.append(collections.count)
+                collections.append(Collection(
+                    document: document, path: path, isSequence: isSequence, isFlow: isFlow, start: start, end: start,
+                    column: Int(event.start_mark.column), line: Int(event.start_mark.line) + 1))
+                stack.append(isSequence ? .sequence(path: path, index: 0) : .mapping(path: path, key: nil))
             case YAML_MAPPING_END_EVENT, YAML_SEQUENCE_END_EVENT:
+                if let index = open.popLast() {
+                    collections[index].end = offset(line: Int(event.end_mark.line), column: Int(event.end_mark.column))
+                }
                 stack.removeLast()
                 advance()
             default:

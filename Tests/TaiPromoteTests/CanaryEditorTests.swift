@@ -113,9 +113,35 @@ struct CanaryEditorTests {
         try repo.dir.write("environments/prod/kustomization.yaml", k + "- target: {kind: VirtualService}\n  patch: '[{op: replace, path: /spec/http/0/route/1/weight, value: 10}, {op: replace, path: /spec/http/0/route/0/weight, value: 90}]'\n")
         #expect(reason { try editor.plan(.step(50), tag: "v1.1.0") }.contains("after the edit the tree reads"))
         try repo.dir.write("environments/prod/kustomization.yaml", k)
-        // Without the weights file, the message says what to add.
-        try FileManager.default.removeItem(atPath: repo.dir.path + "/environments/prod/canary-weights.yaml")
-        #expect(reason { try editor.plan(.step(50), tag: "v1.1.0") }.contains("environments/prod/kustomization.yaml"))
+    }
+
+    @Test("an environment without a weights file gets one on its first promotion, listed in its patches; the rest of the kustomization unchanged")
+    func firstPromotionCreatesWeights() throws {
+        let repo = try ConfigCopy()
+        defer { repo.dir.remove() }
+        // Staging as someone else would have written it: the 90/10 of the Istio overlay, no weights file.
+        try FileManager.default.removeItem(atPath: repo.dir.path + "/environments/staging/canary-weights.yaml")
+        let k = try repo.read("environments/staging/kustomization.yaml")
+        let start = try #require(k.range(of: "patches:\n# The canary split"))
+        let bare = String(k[..<start.lowerBound])
+        try repo.dir.write("environments/staging/kustomization.yaml", bare)
+        let editor = try repo.editor("staging")
+        #expect(try editor.state().canaryWeight == 10)
+        let change = try editor.plan(.step(50), tag: "v1.2.0")
+        #expect(change.files.keys.sorted() == ["environments/staging/canary-weights.yaml", "environments/staging/kustomization.yaml"])
+        #expect(change.explanation.contains("First promotion here: environments/staging/canary-weights.yaml is created"))
+        try repo.write(change)
+        let after = try repo.read("environments/staging/kustomization.yaml")
+        #expect(after.hasPrefix(bare.replacingOccurrences(of: "newTag: v1.1.0\n- name: tai-worker", with: "newTag: v1.2.0\n- name: tai-worker")), "\(after)")
+        #expect(after.hasSuffix("patches:\n- path: canary-weights.yaml\n  target:\n    kind: VirtualService\n    name: tai-vs\n"), "\(after)")
+        #expect(try editor.state() == CanaryState(stableTag: "v1.1.0", canaryTag: "v1.2.0", canaryWeight: 50))
+        // From then on the file is edited in place like any other.
+        let next = try editor.plan(.next, tag: "v1.2.0")
+        #expect(next.files.keys.sorted() == ["environments/staging/canary-weights.yaml"] && next.weightsText == "stable=0,canary=100")
+        // dev's kustomization already has a patches list: the entry goes after its last item.
+        let devText = try repo.read("environments/dev/kustomization.yaml")
+        let appended = try YAML.appendingListItem(in: devText, key: "patches", item: "- path: w.yaml\n")
+        #expect(appended == devText + "- path: w.yaml\n")
     }
 
     @Test("dev has no VirtualService: the canary image first, then the finish")

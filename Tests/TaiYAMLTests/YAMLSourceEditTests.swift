@@ -60,3 +60,49 @@ struct YAMLSourceEditTests {
         #expect(throws: YAMLError.self) { try YAML.replacingScalars(in: text, [YAMLScalarEdit(path: [.key("b")], value: 1)], file: "f.yaml") }
     }
 }
+
+@Suite("Adding an entry to a top-level list, keeping the layout")
+struct YAMLAppendListItemTests {
+    static let item = "- path: w.yaml\n  target:\n    kind: VirtualService\n"
+
+    @Test("a missing list is added at the end; a text without a final newline gets one first")
+    func missing() throws {
+        #expect(try YAML.appendingListItem(in: "a: 1 # c\n", key: "patches", item: Self.item) == "a: 1 # c\npatches:\n" + Self.item)
+        #expect(try YAML.appendingListItem(in: "a: 1", key: "patches", item: Self.item) == "a: 1\npatches:\n" + Self.item)
+    }
+
+    @Test("after the last entry of a block list, at its indentation, before what follows (comments, keys), block scalars included")
+    func blockList() throws {
+        let text = """
+            patches:
+            # the first
+            - target:
+                kind: Deployment
+              patch: |-
+                - op: replace
+                  path: /x
+                  value: 1
+
+            # the images
+            images:
+            - name: a
+
+            """
+        let out = try YAML.appendingListItem(in: text, key: "patches", item: Self.item)
+        #expect(out == text.replacingOccurrences(of: "      value: 1\n", with: "      value: 1\n" + Self.item))
+        #expect(try YAML.parse(out)["patches"]?.listValue?.count == 2)
+
+        let indented = "patches:\n  - path: a.yaml\nb: 2\n"
+        #expect(try YAML.appendingListItem(in: indented, key: "patches", item: Self.item)
+            == "patches:\n  - path: a.yaml\n  - path: w.yaml\n    target:\n      kind: VirtualService\nb: 2\n")
+        let last = "patches:\n- path: a.yaml"
+        #expect(try YAML.appendingListItem(in: last, key: "patches", item: Self.item) == last + "\n" + Self.item)
+    }
+
+    @Test("a flow list, a map or a scalar is refused with the reason")
+    func refused() {
+        for text in ["patches: [{path: a.yaml}]\n", "patches: {a: 1}\n", "patches: x\n"] {
+            #expect(throws: YAMLError.self, "\(text)") { try YAML.appendingListItem(in: text, key: "patches", item: Self.item) }
+        }
+    }
+}
