@@ -203,6 +203,17 @@ struct AgentCommand: AsyncParsableCommand {
             }
         }
         if promote {
+            // Refused at start, saying which, rather than an analysis loop that can never act.
+            guard case .remote = location else {
+                throw CLIError(message: "--promote commits to the repository: give it as a git URL (--repo URL), not a checkout")
+            }
+            let promoted = settings.filter { $0.promotion != nil }
+            if promoted.isEmpty {
+                FileHandle.standardError.write(Data("note: --promote: no environment has spec.promotion; nothing to promote\n".utf8))
+            }
+            for environment in promoted where environment.promotion?.analysis.prometheus == nil && prometheus == nil {
+                throw CLIError(message: "\(environment.file): field 'spec.promotion.analysis.prometheus': --promote needs a Prometheus for \(environment.name) (or --prometheus URL)")
+            }
             configuration.promotion = PromotionSettings(prometheus: prometheus, forge: try forge.client())
         }
         if leaderElect ?? inPod, let client = clients.values.first ?? byContext.values.first {

@@ -37,6 +37,9 @@ struct ForgeOptions: ParsableArguments {
         } else {
             token = ProcessInfo.processInfo.environment[forgeTokenEnv]
         }
+        guard let token, !token.isEmpty else {
+            throw CLIError(message: "--forge \(forge.rawValue): no API token (--forge-token-file FILE, or $\(forgeTokenEnv))")
+        }
         return ForgeClient(settings: ForgeSettings(kind: forge, url: forgeURL, repository: forgeRepo, token: token))
     }
 }

@@ -237,6 +237,18 @@ struct AgentEndToEndTests {
             "bad-policy.yaml", "apiVersion: tai.io/v1alpha1\nkind: SyncSettings\nmetadata:\n  name: demo\nspec:\n  drift:\n    policy: sometimes\n")
         let run3 = try ProcessRunner.run(TaiTesting.taiGitopsBinary, ["agent", "--config", badPolicy, "--repo", h.origin])
         #expect(run3.status == 2 && run3.stderr.contains("spec.drift.policy"), "\(run3.stderr)")
+        // --promote: an environment with a promotion policy but no Prometheus, or a checkout as the source.
+        let promoted = try h.dir.write(
+            "promoted.yaml",
+            "apiVersion: tai.io/v1alpha1\nkind: SyncSettings\nmetadata:\n  name: demo\nspec:\n  source:\n    path: environments/demo\n  promotion:\n    image: web\n")
+        let run4 = try ProcessRunner.run(TaiTesting.taiGitopsBinary, ["agent", "--config", promoted, "--repo", h.url, "--cache-dir", h.dir.path + "/cache", "--kubeconfig", h.emulator.directory.path + "/kubeconfig", "--promote"])
+        #expect(run4.status == 2 && run4.stderr.contains("promoted.yaml") && run4.stderr.contains("spec.promotion.analysis.prometheus"), "\(run4.stderr)")
+        let run5 = try ProcessRunner.run(TaiTesting.taiGitopsBinary, ["agent", "--config", promoted, "--repo", h.origin, "--kubeconfig", h.emulator.directory.path + "/kubeconfig", "--promote", "--prometheus", "http://127.0.0.1:1"])
+        #expect(run5.status == 2 && run5.stderr.contains("--repo URL"), "\(run5.stderr)")
+        let run6 = try ProcessRunner.run(
+            TaiTesting.taiGitopsBinary,
+            ["agent", "--config", promoted, "--repo", h.url, "--kubeconfig", h.emulator.directory.path + "/kubeconfig", "--promote", "--prometheus", "http://127.0.0.1:1", "--forge", "github", "--forge-repo", "a/b", "--forge-token-env", "TAI_NO_SUCH_TOKEN"])
+        #expect(run6.status == 2 && run6.stderr.contains("no API token"), "\(run6.stderr)")
     }
 
     @Test("the status page renders in headless Chromium without JavaScript: environments, revision, drift with attribution, not blank")
