@@ -125,7 +125,7 @@ let package = Package(
         // MARK: Promotion testbed: a forge, canary metrics and a real Prometheus on loopback (tests and the demo)
         .target(
             name: "PromotionTestbed",
-            dependencies: ["TaiCore", "TaiProcess", "TaiHTTPServer", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["TaiCore", "TaiProcess", "TaiHTTP", "TaiHTTPServer", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings),
 
         // MARK: Agent: the sync loop around the pipeline (triggers, leader election, status, metrics)

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Synchronization
 import TaiCore
+import TaiHTTP
 import TaiHTTPServer
 import TaiProcess
 
@@ -133,9 +134,10 @@ public final class ForgeEmulator: Sendable {
         guard let webhook else { return }
         let body = Array(#"{"ref":"refs/heads/\#(branch)","after":"\#(commit)"}"#.utf8)
         let signature = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Array(webhook.secret.utf8))).map { String(format: "%02x", $0) }.joined()
-        _ = try? ChildProcess.run(
-            "curl", ["-s", "-o", "/dev/null", "-m", "5", "-X", "POST", "-H", "Content-Type: application/json", "-H", "X-GitHub-Event: push",
-                     "-H", "X-Hub-Signature-256: sha256=\(signature)", "--data-binary", String(decoding: body, as: UTF8.self), webhook.url])
+        _ = try? HTTPClient().executeBlocking(HTTPRequest(
+            method: .post, url: webhook.url,
+            headers: [("Content-Type", "application/json"), ("X-GitHub-Event", "push"), ("X-Hub-Signature-256", "sha256=\(signature)")], body: body,
+            timeout: .seconds(5)))
     }
 
     private func json(_ status: Int, _ value: Value) -> FrontendResponse {

@@ -1,4 +1,5 @@
 import Foundation
+import TaiHTTP
 import TaiProcess
 
 /// A real Prometheus server (Debian's `prometheus`) on loopback, scraping the given targets every
@@ -40,7 +41,7 @@ public final class PrometheusServer: Sendable {
         let server = PrometheusServer(url: "http://127.0.0.1:\(port)", process: process, directory: directory)
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
-            if (try? ChildProcess.run("curl", ["-sf", "-m", "1", server.url + "/-/ready"]))?.status == 0 { return server }
+            if (try? HTTPClient().executeBlocking(HTTPRequest(url: server.url + "/-/ready", timeout: .seconds(1))))?.status == 200 { return server }
             guard process.isRunning else { break }
             try await Task.sleep(for: .milliseconds(100))
         }
