@@ -147,7 +147,7 @@ extension YAML {
             // Plain only when it reads back as this string (not `1.10`, `true`, `~`, `a: b`…).
             if !string.isEmpty, ScalarResolver.resolvePlain(string) == .string(string),
                 string.unicodeScalars.allSatisfy({ $0.properties.isAlphabetic || "0123456789.-_/+@".unicodeScalars.contains($0) }),
-                !"-.".contains(string.first!)
+                let first = string.first, !"-.".contains(first)
             {
                 return string
             }

@@ -78,10 +78,10 @@ extension DemoCommand {
 
         guard let policy = settings.promotion else { throw CLIError(message: "environments/prod/sync.yaml has no spec.promotion") }
         func live() async -> LiveCanary? { try? await LiveCanary.read(client: client, namespace: "tai-prod", policy: policy) }
-        func waitFor(_ what: String, _ condition: (LiveCanary) -> Bool) async throws -> Double {
+        func waitFor(_ what: String, _ condition: (LiveCanary) -> Bool) async throws -> (seconds: Double, live: LiveCanary) {
             let start = ContinuousClock.now
             while true {
-                if let l = await live(), condition(l) { return (ContinuousClock.now - start).inSeconds }
+                if let l = await live(), condition(l) { return ((ContinuousClock.now - start).inSeconds, l) }
                 guard ContinuousClock.now - start < .seconds(30) else { throw CLIError(message: "demo: \(what) did not happen within 30 s") }
                 try await Task.sleep(for: .milliseconds(20))
             }
@@ -106,18 +106,18 @@ extension DemoCommand {
         var pr = (number: first.pullRequest?.number ?? 1, title: first.change.title)
         for (weight, next) in [(10, "promote/prod/tai-api-v1.1.0-50"), (50, "promote/prod/tai-api-v1.1.0-100"), (100, "promote/prod/tai-api-v1.1.0-finish")] {
             try forge.merge(pr.number)
-            let seconds = try await waitFor("canary \(weight) %") { $0.weight(of: "canary") == weight && $0.canary?.image == "ghcr.io/tai/tai-api:v1.1.0" }
+            let (seconds, now) = try await waitFor("canary \(weight) %") { $0.weight(of: "canary") == weight && $0.canary?.image == "ghcr.io/tai/tai-api:v1.1.0" }
             latencies.append(seconds)
-            out.line("  merged #\(pr.number) → the forge's webhook → applied \(String(format: "%.2f", seconds)) s later: tai-vs \(weightsText(await live()!))")
+            out.line("  merged #\(pr.number) → the forge's webhook → applied \(String(format: "%.2f", seconds)) s later: tai-vs \(weightsText(now))")
             pr = try await waitForPullRequest(next)
             let verdict = await agent.board.promotion("prod")?.lastVerdict ?? "passed"
             out.line("    the agent's analysis \(verdict) → it opened #\(pr.number): \(pr.title)")
         }
         try forge.merge(pr.number)
-        let finished = try await waitFor("the finish") { $0.weight(of: "canary") == 0 && $0.stable?.image == "ghcr.io/tai/tai-api:v1.1.0" }
+        let (finished, final) = try await waitFor("the finish") { $0.weight(of: "canary") == 0 && $0.stable?.image == "ghcr.io/tai/tai-api:v1.1.0" }
         latencies.append(finished)
         let fullRun = (ContinuousClock.now - runStart).inSeconds
-        out.line("  merged #\(pr.number) → applied \(String(format: "%.2f", finished)) s later: tai-api runs v1.1.0 as the stable image, tai-vs \(weightsText(await live()!))")
+        out.line("  merged #\(pr.number) → applied \(String(format: "%.2f", finished)) s later: tai-api runs v1.1.0 as the stable image, tai-vs \(weightsText(final))")
 
         // A canary that fails its analysis is rolled back in git.
         exporter.set(successRate: 0.6)  // the build v1.2.0 will fail 40 % of its requests
@@ -131,8 +131,8 @@ extension DemoCommand {
         out.line("    the agent's analysis \(failed)")
         out.line("    → it opened #\(rollback.number): \(rollback.title) (the failed query, threshold, value and time in its trailers)")
         try forge.merge(rollback.number)
-        let restored = try await waitFor("the rollback") { $0.canary?.image == "ghcr.io/tai/tai-api:v1.1.0" && $0.weight(of: "canary") == 0 }
-        out.line("  merged #\(rollback.number) → applied \(String(format: "%.2f", restored)) s later: the canary is back on v1.1.0, tai-vs \(weightsText(await live()!))")
+        let (restored, back) = try await waitFor("the rollback") { $0.canary?.image == "ghcr.io/tai/tai-api:v1.1.0" && $0.weight(of: "canary") == 0 }
+        out.line("  merged #\(rollback.number) → applied \(String(format: "%.2f", restored)) s later: the canary is back on v1.1.0, tai-vs \(weightsText(back))")
 
         await group.triggerGracefulShutdown()
         try? await running.value
