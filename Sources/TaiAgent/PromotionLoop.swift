@@ -138,7 +138,7 @@ extension Agent {
             progress.passes = passes
             if verdict.outcome == .fail || (verdict.outcome == .pass && passes >= policy.analysis.checks) {
                 do {
-                    if let outcome = try await promoter.act(on: verdict, environment: env, mode: mode) {
+                    if let outcome = try await promoter.act(on: verdict, state: read.state, environment: env, mode: mode) {
                         acted.insert(key)
                         let where_ = outcome.pullRequest.map { "pull request #\($0.number)" + (outcome.merged ? " (merged)" : "") } ?? "\(outcome.branch) at \(outcome.commit?.hex.prefix(12) ?? "?")"
                         progress.lastAction = "\(outcome.change.title): \(where_)"

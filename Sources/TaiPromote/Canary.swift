@@ -294,7 +294,9 @@ public struct CanaryEditor: Sendable {
     /// - Parameter tag: the tag to promote (ignored by a rollback, which takes the canary's).
     /// - Throws: ``PromoteError`` saying why when the change is refused; nothing is written then.
     public func plan(_ action: PromotionAction, tag requested: String?) throws(PromoteError) -> PromotionChange {
-        let current = try state()
+        // The tree as it is, rendered once: its state, and which subset each weight op sets.
+        let rendered = try render()
+        let current = try state(rendered: rendered)
         let plan = policy.steps
         var tag = requested ?? current.canaryTag
         if action == .rollback {
@@ -341,7 +343,7 @@ public struct CanaryEditor: Sendable {
         case .finish: target = CanaryState(stableTag: tag, canaryTag: tag, canaryWeight: current.canaryWeight == nil ? nil : 0)
         case .rollback: target = CanaryState(stableTag: current.stableTag, canaryTag: current.stableTag, canaryWeight: current.canaryWeight == nil ? nil : 0)
         }
-        let (edits, weightsText) = try edit(to: target)
+        let (edits, weightsText) = try edit(to: target, rendered: rendered)
         let files = try ValueEdit.apply(edits) { FileManager.default.contents(atPath: root + "/" + $0).map { [UInt8]($0) } }
         let change = PromotionChange(
             environment: environment, image: policy.image, kind: kind, from: current, to: target, tag: tag, edits: edits, files: files,
@@ -351,7 +353,8 @@ public struct CanaryEditor: Sendable {
     }
 
     /// The values to move for the target's tags and weights.
-    func edit(to target: CanaryState) throws(PromoteError) -> (edits: [ValueEdit], weights: String) {
+    /// - Parameter rendered: the environment as the tree renders it now.
+    func edit(to target: CanaryState, rendered: [Value]) throws(PromoteError) -> (edits: [ValueEdit], weights: String) {
         var edits: [ValueEdit] = []
         let file = kustomizationFile
         let kustomization = try text(file)
@@ -363,14 +366,13 @@ public struct CanaryEditor: Sendable {
         if stable.text != target.stableTag { edits.append(ValueEdit(file: file, path: stable.path, old: stable.text, new: .string(target.stableTag))) }
         guard let canaryWeight = target.canaryWeight else { return (edits, "n/a (no VirtualService)") }
         guard FileManager.default.fileExists(atPath: root + "/" + weightsPath) else {
-            return (edits + (try createWeights(canaryWeight: canaryWeight, kustomization: file)), weightsText(canaryWeight))
+            return (edits + (try createWeights(canaryWeight: canaryWeight, kustomization: file, rendered: rendered)), weightsText(canaryWeight))
         }
         let ops = try weightOps(try text(weightsPath))
         guard !ops.isEmpty else {
             throw PromoteError(file: weightsPath, message: "no `replace` of /spec/http/H/route/R/weight: nothing says where the weights are")
         }
         // Which subset each op weighs: read from the rendered VirtualService at the op's route.
-        let rendered = try render()
         guard let vs = rendered.first(where: { $0["kind"] == "VirtualService" && $0.name == policy.virtualService }) else {
             throw PromoteError(file: weightsPath, message: "the environment renders no VirtualService \(policy.virtualService)")
         }
@@ -397,8 +399,7 @@ public struct CanaryEditor: Sendable {
     /// The first promotion of an environment without a weights file: the file, written from the
     /// rendered VirtualService (a `test` of each route's subset, then its weight), and its entry in
     /// the kustomization's `patches`.
-    func createWeights(canaryWeight: Int, kustomization: String) throws(PromoteError) -> [ValueEdit] {
-        let rendered = try render()
+    func createWeights(canaryWeight: Int, kustomization: String, rendered: [Value]) throws(PromoteError) -> [ValueEdit] {
         guard let vs = rendered.first(where: { $0["kind"] == "VirtualService" && $0.name == policy.virtualService }) else {
             throw PromoteError(file: weightsPath, message: "missing, and the environment renders no VirtualService \(policy.virtualService) to write it for")
         }
@@ -446,9 +447,8 @@ public struct CanaryEditor: Sendable {
         }
         func tagOf(_ d: Value) -> String? {
             guard let image = d[path: ["spec", "template", "spec", "containers"]]?.listValue?.first?["image"]?.stringValue else { return nil }
-            let reference = image.split(separator: "@").first.map(String.init) ?? image
-            let last = reference.split(separator: "/").last.map(String.init) ?? reference
-            return last.split(separator: ":").dropFirst().first.map(String.init) ?? "latest"
+            let tag = ImageOverride.components(of: image).tag
+            return tag.isEmpty ? "latest" : tag
         }
         let canaryName = policy.canaryDeployment
         if let canary = deployment(canaryName), let tag = tagOf(canary), tag != change.to.canaryTag {

@@ -131,12 +131,17 @@ public struct Promoter: Sendable {
 
     /// Plans and checks the change on the base branch; writes nothing.
     public func plan(_ request: PromotionRequest) throws(PromoteError) -> PromotionChange {
+        try planned(request).change
+    }
+
+    /// The environment's editor on the base branch and the change the request asks for.
+    private func planned(_ request: PromotionRequest) throws(PromoteError) -> (editor: CanaryEditor, change: PromotionChange) {
         let (editor, _) = try editor(environment: request.environment, settingsFile: request.settingsFile)
         if let image = request.image, image != editor.policy.image {
             throw PromoteError(
                 message: "environment \(request.environment) promotes \(editor.policy.image) (spec.promotion.image), not \(image)")
         }
-        return try editor.plan(request.action, tag: request.tag)
+        return (editor, try editor.plan(request.action, tag: request.tag))
     }
 
     /// The commit message: subject, explanation, the analysis, then trailers.
@@ -172,11 +177,7 @@ public struct Promoter: Sendable {
 
     /// Plans, commits, pushes and (per `mode`) opens and merges the pull request.
     public func promote(_ request: PromotionRequest, mode: PublishMode) async throws(PromoteError) -> PromotionOutcome {
-        let (editor, _) = try editor(environment: request.environment, settingsFile: request.settingsFile)
-        if let image = request.image, image != editor.policy.image {
-            throw PromoteError(message: "environment \(request.environment) promotes \(editor.policy.image) (spec.promotion.image), not \(image)")
-        }
-        let change = try editor.plan(request.action, tag: request.tag)
+        let (editor, change) = try planned(request)
         if mode.autoMerge && !editor.policy.autoMerge {
             throw PromoteError(
                 file: request.settingsFile ?? "environments/\(request.environment)/sync.yaml", field: "spec.promotion.autoMerge",
@@ -277,10 +278,13 @@ extension Promoter {
         return (editor.policy.analysis.checks(workload: editor.policy.canaryDeployment, namespace: namespace), editor.policy, state, namespace, snapshot.commit)
     }
 
-    /// Acts on an analysis of the canary in progress: a pass promotes to the next step (or the
-    /// finish), a failure rolls back; an inconclusive one does nothing (nil).
-    public func act(on verdict: AnalysisVerdict, environment: String, settingsFile: String? = nil, mode: PublishMode) async throws(PromoteError) -> PromotionOutcome? {
-        let state = try checks(environment: environment, settingsFile: settingsFile).state
+    /// Acts on an analysis of the canary in progress (`state`, as the checks were read with): a
+    /// pass promotes to the next step (or the finish), a failure rolls back; an inconclusive one
+    /// does nothing (nil). The step is planned again on the base branch's head, so a canary that
+    /// moved since is refused rather than stepped twice.
+    public func act(
+        on verdict: AnalysisVerdict, state: CanaryState, environment: String, settingsFile: String? = nil, mode: PublishMode
+    ) async throws(PromoteError) -> PromotionOutcome? {
         guard state.inProgress else { throw PromoteError(message: "\(environment): no canary in progress (\(state.summary))") }
         switch verdict.outcome {
         case .pass:

@@ -6,6 +6,12 @@ public struct ImageOverride: Sendable, Equatable {
     public var newName: String?
     public var newTag: String?
     public var digest: String?
+
+    /// An image reference's name, tag and digest (`registry:5000/repo/name:tag@digest`; empty
+    /// where absent), split as the images transformer splits it.
+    public static func components(of image: String) -> (name: String, tag: String, digest: String) {
+        ImageUpdater.split(image)
+    }
 }
 
 /// A `labels` entry: label pairs and where they go.

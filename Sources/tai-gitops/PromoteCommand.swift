@@ -75,11 +75,7 @@ struct PromoteOptions: ParsableArguments {
     @Option(name: .customLong("signing-key"), help: "An SSH private key to sign the commit with.")
     var signingKey: String?
 
-    @Option(name: .customLong("git-password-env"), help: "An environment variable holding the https password or token for the push.")
-    var gitPasswordEnv: String?
-
-    @Option(name: .customLong("git-ssh-key"), help: "A private key file for an ssh remote.")
-    var gitSSHKey: String?
+    @OptionGroup(title: "Git access (for reading and pushing)") var git: GitCredentialOptions
 
     @OptionGroup var forge: ForgeOptions
 
@@ -108,11 +104,7 @@ struct PromoteOptions: ParsableArguments {
                 checkout = top
             }
         }
-        var credentials = GitCredentials(sshKeyFile: gitSSHKey)
-        if let name = gitPasswordEnv {
-            guard let value = ProcessInfo.processInfo.environment[name] else { throw CLIError(message: "--git-password-env: $\(name) is not set") }
-            credentials.password = value
-        }
+        let credentials = try git.credentials()
         var promoter = Promoter(
             cache: SourceCache(root: cacheDir ?? SourceCache.defaultRoot), url: url, base: base, credentials: credentials,
             author: Identity(name: authorName, email: authorEmail), signingKey: signingKey, forge: try forge.client())
@@ -438,7 +430,7 @@ struct PromoteAnalyze: AsyncParsableCommand {
             let last = verdicts.last ?? AnalysisVerdict(results: [])
             var outcome: PromotionOutcome?
             if act {
-                outcome = try await promoter.act(on: last, environment: environment, settingsFile: options.settings, mode: publish.mode)
+                outcome = try await promoter.act(on: last, state: state, environment: environment, settingsFile: options.settings, mode: publish.mode)
             }
             if output == .json {
                 var json: ValueMap = ["environment": .string(environment), "tag": .string(state.canaryTag), "outcome": .string(last.outcome.rawValue), "runs": .list(verdicts.map(\.json))]

@@ -15,29 +15,7 @@ struct SourceOptions: ParsableArguments {
     @Option(name: .customLong("cache-dir"), help: "With a git URL: where clones and snapshots are kept (default ~/.cache/tai-gitops).")
     var cacheDir: String?
 
-    @Option(name: .customLong("git-username"), help: "User for https (default: from the URL, else 'git').")
-    var gitUsername: String?
-
-    @Option(name: .customLong("git-password-file"), help: "A file holding the https password or token.")
-    var gitPasswordFile: String?
-
-    @Option(name: .customLong("git-password-env"), help: "An environment variable holding the https password or token.")
-    var gitPasswordEnv: String?
-
-    @Option(name: .customLong("git-ca-file"), help: "A PEM bundle of certificate authorities to trust for https.")
-    var gitCAFile: String?
-
-    @Option(name: .customLong("git-ssh-key"), help: "A private key file for ssh remotes.")
-    var gitSSHKey: String?
-
-    @Option(name: .customLong("git-ssh-key-passphrase-env"), help: "An environment variable holding the ssh key's passphrase.")
-    var gitSSHKeyPassphraseEnv: String?
-
-    @Option(name: .customLong("git-known-hosts"), help: "known_hosts file for ssh remotes (default ~/.ssh/known_hosts).")
-    var gitKnownHosts: String?
-
-    @Flag(name: .customLong("git-allow-unknown-host"), help: "Accept an ssh server whose key is not in known_hosts (unsafe).")
-    var gitAllowUnknownHost = false
+    @OptionGroup var git: GitCredentialOptions
 
     enum Verification: String, ExpressibleByArgument, CaseIterable {
         case none, head, ancestry
@@ -71,28 +49,10 @@ struct SourceOptions: ParsableArguments {
         return !repo.hasPrefix("/") && !repo.hasPrefix(".")
     }
 
-    /// The git credentials the options give (user, password or token, ssh key, known hosts).
-    func gitCredentials() throws(CLIError) -> GitCredentials {
-        var credentials = GitCredentials(
-            username: gitUsername, sshKeyFile: gitSSHKey, sshKeyPassphrase: gitSSHKeyPassphraseEnv.flatMap { ProcessInfo.processInfo.environment[$0] },
-            knownHostsFile: gitKnownHosts, allowUnknownHosts: gitAllowUnknownHost)
-        if let file = gitPasswordFile {
-            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw CLIError(message: "--git-password-file \(file) cannot be read") }
-            credentials.password = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        } else if let name = gitPasswordEnv {
-            guard let value = ProcessInfo.processInfo.environment[name] else { throw CLIError(message: "--git-password-env: $\(name) is not set") }
-            credentials.password = value
-        }
-        return credentials
-    }
-
     /// The remote repository with its credentials and trust policy; nil for a local checkout.
     func remoteSource() throws(CLIError) -> RemoteSource? {
         guard Self.isURL(repo) else { return nil }
-        let credentials = try gitCredentials()
-        if let gitCAFile {
-            do { try Repository.trustCertificates(file: gitCAFile) } catch { throw CLIError(message: "\(error)") }
-        }
+        let credentials = try git.credentials()
         let policy: SignaturePolicy = switch verifySignatures {
         case .none: .none
         case .head: .head
@@ -128,5 +88,50 @@ struct SourceOptions: ParsableArguments {
         }
         for event in snapshot.events { FileHandle.standardError.write(Data("note: \(event)\n".utf8)) }
         return snapshot.directory
+    }
+}
+
+/// How to reach a git remote: https user and password or token, CA bundle, ssh key and known hosts.
+struct GitCredentialOptions: ParsableArguments {
+    @Option(name: .customLong("git-username"), help: "User for https (default: from the URL, else 'git').")
+    var gitUsername: String?
+
+    @Option(name: .customLong("git-password-file"), help: "A file holding the https password or token.")
+    var gitPasswordFile: String?
+
+    @Option(name: .customLong("git-password-env"), help: "An environment variable holding the https password or token.")
+    var gitPasswordEnv: String?
+
+    @Option(name: .customLong("git-ca-file"), help: "A PEM bundle of certificate authorities to trust for https.")
+    var gitCAFile: String?
+
+    @Option(name: .customLong("git-ssh-key"), help: "A private key file for ssh remotes.")
+    var gitSSHKey: String?
+
+    @Option(name: .customLong("git-ssh-key-passphrase-env"), help: "An environment variable holding the ssh key's passphrase.")
+    var gitSSHKeyPassphraseEnv: String?
+
+    @Option(name: .customLong("git-known-hosts"), help: "known_hosts file for ssh remotes (default ~/.ssh/known_hosts).")
+    var gitKnownHosts: String?
+
+    @Flag(name: .customLong("git-allow-unknown-host"), help: "Accept an ssh server whose key is not in known_hosts (unsafe).")
+    var gitAllowUnknownHost = false
+
+    /// The credentials the options give; a CA bundle is trusted for https from here on.
+    func credentials() throws(CLIError) -> GitCredentials {
+        var credentials = GitCredentials(
+            username: gitUsername, sshKeyFile: gitSSHKey, sshKeyPassphrase: gitSSHKeyPassphraseEnv.flatMap { ProcessInfo.processInfo.environment[$0] },
+            knownHostsFile: gitKnownHosts, allowUnknownHosts: gitAllowUnknownHost)
+        if let file = gitPasswordFile {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw CLIError(message: "--git-password-file \(file) cannot be read") }
+            credentials.password = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        } else if let name = gitPasswordEnv {
+            guard let value = ProcessInfo.processInfo.environment[name] else { throw CLIError(message: "--git-password-env: $\(name) is not set") }
+            credentials.password = value
+        }
+        if let gitCAFile {
+            do { try Repository.trustCertificates(file: gitCAFile) } catch { throw CLIError(message: "\(error)") }
+        }
+        return credentials
     }
 }
