@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TaiCore
+import TaiDiff
 import TaiGit
 import TaiHTTP
 import TaiKube
@@ -208,11 +209,9 @@ struct PromoteStep: AsyncParsableCommand {
         var out = "\(change.title) — dry run, nothing written\n  \(change.explanation)\n  branch: \(change.branch)\n"
         for (file, bytes) in change.files.sorted(by: { $0.key < $1.key }) {
             let before = (try? String(contentsOfFile: root + "/" + file, encoding: .utf8)) ?? ""
-            let after = String(decoding: bytes, as: UTF8.self)
-            out += "--- \(file)\n"
-            for (n, (a, b)) in zip(before.split(separator: "\n", omittingEmptySubsequences: false), after.split(separator: "\n", omittingEmptySubsequences: false)).enumerated() where a != b {
-                out += "  \(n + 1)- \(a)\n  \(n + 1)+ \(b)\n"
-            }
+            out += UnifiedDiff.render(
+                before, String(decoding: bytes, as: UTF8.self), from: FileManager.default.fileExists(atPath: root + "/" + file) ? "a/" + file : "/dev/null",
+                to: "b/" + file, context: 1)
         }
         FileHandle.standardOutput.write(Data(out.utf8))
     }

@@ -35,7 +35,7 @@ struct PromoteCommandTests {
         defer { dir.remove() }
         let dry = try run(["promote", "prod", "--image", "tai-api=v1.1.0", "--step", "50", "--dry-run"], in: dir)
         #expect(dry.status == 0, "\(dry.stderr)")
-        #expect(dry.stdout.contains("--- environments/prod/canary-weights.yaml") && dry.stdout.contains("9-   value: 90") && dry.stdout.contains("9+   value: 50"), "\(dry.stdout)")
+        #expect(dry.stdout.contains("--- a/environments/prod/canary-weights.yaml\n+++ b/environments/prod/canary-weights.yaml\n@@ -8,3 +8,3 @@\n") && dry.stdout.contains("\n-  value: 90\n+  value: 50\n"), "\(dry.stdout)")
         #expect(try ProcessRunner.check("git", ["-C", dir.path, "branch", "--list"]).trimmingCharacters(in: .whitespacesAndNewlines) == "* main")
 
         let step = try run(["promote", "prod", "--image", "tai-api=v1.1.0", "--step", "50"], in: dir)
@@ -46,6 +46,24 @@ struct PromoteCommandTests {
         #expect(try ProcessRunner.check("git", ["-C", dir.path, "status", "--porcelain", "--untracked-files=no"]).isEmpty, "the work tree is left alone")
         let again = try run(["promote", "prod", "--image", "tai-api=v1.1.0", "--step", "50"], in: dir)
         #expect(again.status == 0 && again.stdout.contains("already holds this step"), "\(again.stdout)")
+    }
+
+    @Test("a dry run of a first promotion shows the weights file it creates and the entry it appends, whole")
+    func dryRunCreatingWeights() throws {
+        let dir = try Self.checkout()
+        defer { dir.remove() }
+        let k = dir.path + "/environments/staging/kustomization.yaml"
+        let text = try String(contentsOfFile: k, encoding: .utf8)
+        let cut = try #require(text.range(of: "patches:\n# The canary split"))
+        try String(text[..<cut.lowerBound]).write(toFile: k, atomically: true, encoding: .utf8)
+        try FileManager.default.removeItem(atPath: dir.path + "/environments/staging/canary-weights.yaml")
+        let env = ["GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@x"]
+        try ProcessRunner.check("git", ["-C", dir.path, "commit", "-q", "-am", "staging without weights"], environment: env)
+        let dry = try run(["promote", "staging", "--image", "tai-api=v1.2.0", "--step", "50", "--dry-run"], in: dir)
+        #expect(dry.status == 0, "\(dry.stderr)")
+        #expect(dry.stdout.contains("--- /dev/null\n+++ b/environments/staging/canary-weights.yaml\n") && dry.stdout.contains("+  path: /spec/http/0/route/1/weight\n+  value: 50\n"), "\(dry.stdout)")
+        #expect(dry.stdout.contains("+patches:\n+- path: canary-weights.yaml\n+  target:\n+    kind: VirtualService\n+    name: tai-vs\n"), "\(dry.stdout)")
+        #expect(!FileManager.default.fileExists(atPath: dir.path + "/environments/staging/canary-weights.yaml"), "a dry run writes nothing")
     }
 
     @Test("refusals exit 2 and say why: a malformed tag, a step off the plan, another image, nothing to roll back, a remote without --push")
