@@ -94,10 +94,7 @@ public struct EnvironmentSync: Sendable {
         }
         record.inventoryNamespace = rendered.inventory.namespace
         record.watchSelector = "\(Inventory.partOfLabel)=\(rendered.inventory.id)"
-        record.watchKinds = Array(Set(rendered.objects.compactMap { o -> String? in
-            guard let apiVersion = o["apiVersion"]?.stringValue, let kind = o["kind"]?.stringValue else { return nil }
-            return apiVersion + "|" + kind + "|" + (o[path: ["metadata", "namespace"]]?.stringValue ?? "")
-        })).sorted()
+        record.watchKinds = rendered.watchKinds
         record.canaryWeights = rendered.canaryWeights.map { SyncRecord.CanaryWeight(virtualService: $0.virtualService, subset: $0.subset, weight: $0.weight) }
         if stopping() { return interrupted(&record, before: "diff") }
 

@@ -9,6 +9,8 @@ public struct RenderedEnvironment: Sendable {
     /// The rendered objects, each labelled `applyset.kubernetes.io/part-of`.
     public var objects: [Value]
     public var inventory: Inventory
+    /// The kinds to watch, `apiVersion|kind|namespace`, sorted: worked out once per render, not per sync.
+    public var watchKinds: [String]
 
     /// Renders `directory` (a kustomization) as environment `name`; the inventory lives in the
     /// environment's Namespace object, else the namespace most objects use, else `fallbackNamespace`.
@@ -25,7 +27,11 @@ public struct RenderedEnvironment: Sendable {
         // Labelled in place, while nothing else holds the objects.
         var members = objects
         for index in members.indices { inventory.label(&members[index]) }
-        return RenderedEnvironment(name: name, objects: members, inventory: inventory)
+        let kinds = Set(members.compactMap { o -> String? in
+            guard let apiVersion = o["apiVersion"]?.stringValue, let kind = o["kind"]?.stringValue else { return nil }
+            return apiVersion + "|" + kind + "|" + (o[path: ["metadata", "namespace"]]?.stringValue ?? "")
+        })
+        return RenderedEnvironment(name: name, objects: members, inventory: inventory, watchKinds: kinds.sorted())
     }
 
     /// Where the environment's inventory lives: its Namespace object, else the namespace most objects use.

@@ -151,7 +151,7 @@ public struct AnalysisPolicy: Sendable, Equatable {
         let reader = FieldReader(root: value, file: file, prefix: "spec.promotion.analysis")
         var policy = AnalysisPolicy()
         if let text = try reader.string("interval") {
-            guard let d = parseDuration(text), d > .zero else {
+            guard let d = Duration(goStyle: text), d > .zero else {
                 throw PromoteError(file: file, field: "spec.promotion.analysis.interval", message: "'\(text)' is not a duration (e.g. 30s, 5m)")
             }
             policy.interval = d
@@ -161,7 +161,7 @@ public struct AnalysisPolicy: Sendable, Equatable {
             policy.checks = checks
         }
         if let window = try reader.string("window") {
-            guard parseDuration(window) != nil else {
+            guard Duration(goStyle: window) != nil else {
                 throw PromoteError(file: file, field: "spec.promotion.analysis.window", message: "'\(window)' is not a PromQL duration (e.g. 30s, 1m)")
             }
             policy.window = window
@@ -201,9 +201,6 @@ public struct AnalysisPolicy: Sendable, Equatable {
         return [success, latency] + queries
     }
 }
-
-/// A Go-style duration: `300ms`, `30s`, `5m`, `1h30m`.
-func parseDuration(_ text: String) -> Duration? { Duration(goStyle: text) }
 
 /// Typed reads of a configuration map whose errors name the file and the field.
 struct FieldReader {
@@ -256,9 +253,4 @@ struct FieldReader {
         case let other?: throw error(key, "a list", other)
         }
     }
-}
-
-extension PromotionPolicy {
-    /// A Go-style duration (`30s`, `5m`, `1h30m`), as the settings write them.
-    public static func duration(_ text: String) -> Duration? { parseDuration(text) }
 }

@@ -411,7 +411,7 @@ struct PromoteAnalyze: AsyncParsableCommand {
             }
             var pause = policy.analysis.interval
             if let interval {
-                guard let d = PromotionPolicy.duration(interval) else { throw CLIError(message: "--interval '\(interval)' is not a duration (e.g. 30s, 5m)") }
+                guard let d = Duration(goStyle: interval) else { throw CLIError(message: "--interval '\(interval)' is not a duration (e.g. 30s, 5m)") }
                 pause = d
             }
             let analyzer = PrometheusAnalyzer(url: url)
